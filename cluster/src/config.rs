@@ -1,0 +1,104 @@
+//! Settings of each role, with the original's defaults. Files and flags are turned into
+//! these by the binaries.
+
+use std::time::Duration;
+
+use crate::protocol::DEFAULT_MAX_FRAME;
+
+/// Settings every role shares.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// Where configured, `SUBSCRIBE_CHANNEL` and the internal commands need it.
+    pub secret: Option<String>,
+    /// The longest frame accepted, in bytes.
+    pub max_frame: usize,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Self {
+            secret: None,
+            max_frame: DEFAULT_MAX_FRAME,
+        }
+    }
+}
+
+/// A msg_server.
+#[derive(Debug, Clone)]
+pub struct MsgServerConfig {
+    pub common: Common,
+    /// The address other roles and clients reach this server at; the name it has in the
+    /// session store. Defaults to the bound address.
+    pub advertise: Option<String>,
+    /// The original's `ScanDeadSessionTimeout`: a connection silent for two of these is
+    /// dropped.
+    pub scan_dead_session_timeout: Duration,
+    /// The original's `MonitorBeatTime`: how often `/sysctrl/monitor` gets a beat.
+    pub monitor_beat: Duration,
+    /// Frames that may wait for a client that is not reading before it is cut off.
+    pub client_queue: usize,
+    /// The same for internal links (router, manager, monitor), which carry more.
+    pub internal_queue: usize,
+}
+
+impl Default for MsgServerConfig {
+    fn default() -> Self {
+        Self {
+            common: Common::default(),
+            advertise: None,
+            scan_dead_session_timeout: Duration::from_secs(50),
+            monitor_beat: Duration::from_secs(5),
+            client_queue: 1024,
+            internal_queue: 256 * 1024,
+        }
+    }
+}
+
+/// How a role keeps its links to the msg_servers.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    pub common: Common,
+    /// The name the role subscribes under (the original's subscriber id).
+    pub subscriber: String,
+    /// First retry delay after a failure; doubles up to `retry_max`.
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    /// How often the link sends `SEND_PING` (the original clients' 20 s).
+    pub ping_every: Duration,
+}
+
+impl LinkConfig {
+    pub fn new(common: Common, subscriber: impl Into<String>) -> Self {
+        Self {
+            common,
+            subscriber: subscriber.into(),
+            retry_min: Duration::from_millis(100),
+            retry_max: Duration::from_secs(2),
+            ping_every: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub link: LinkConfig,
+    /// The original's `MsgServerList`.
+    pub msg_servers: Vec<String>,
+    /// A msg_server whose beats stop for three of these is down.
+    pub monitor_beat: Duration,
+}
+
+/// The router.
+#[derive(Debug, Clone)]
+pub struct RouterConfig {
+    pub link: LinkConfig,
+    pub msg_servers: Vec<String>,
+}
+
+/// The manager.
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    pub link: LinkConfig,
+    pub msg_servers: Vec<String>,
+}

@@ -1,0 +1,19 @@
+//! fishchat-cluster: the FishChat wire protocol, a client SDK, the cluster roles and the
+//! stores they keep their state in.
+//!
+//! - [`protocol`]: framing, envelopes, the typed command enum (no I/O).
+//! - [`conn`]: one connection's writer task and its bounded outbox, shared by every role.
+//! - [`client`]: the client SDK used by the CLI, the TUI, the benchmark and the tests.
+//! - [`link`]: a role's reconnecting, subscribed link to one msg_server.
+//! - [`roles`]: gateway, msg_server, router, manager.
+//! - [`store`]: storage traits and backends.
+//! - [`local`]: a whole cluster in one process (`fishchat up`, tests).
+
+pub mod client;
+pub mod config;
+pub mod conn;
+pub mod link;
+pub mod local;
+pub mod protocol;
+pub mod roles;
+pub mod store;

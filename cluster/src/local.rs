@@ -1,0 +1,448 @@
+//! A whole cluster in one process: gateway, msg_servers, router and manager sharing one
+//! store. `fishchat up` runs it; the end-to-end tests run it on OS-chosen ports.
+//!
+//! Every listener is bound before any role starts, so a port that is taken is reported
+//! (naming the role and address) before anything runs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{Client, ClientError};
+use crate::config::{
+    Common, GatewayConfig, LinkConfig, ManagerConfig, MsgServerConfig, RouterConfig,
+};
+use crate::protocol::Command;
+use crate::roles;
+use crate::store::{EmbeddedOptions, EmbeddedStore, Store, StoreError};
+
+/// The seed's ports: gateway 17000, manager 18000, msg_servers 19000 and up, router 20000.
+pub const SEED_GATEWAY: u16 = 17000;
+pub const SEED_MANAGER: u16 = 18000;
+pub const SEED_MSG_SERVER: u16 = 19000;
+pub const SEED_ROUTER: u16 = 20000;
+pub const SEED_MONITOR: u16 = 21000;
+pub const SEED_WEB: u16 = 30000;
+
+/// `cluster.json`: where a local cluster's roles are, for the admin tools and the TUI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterFile {
+    pub gateway: String,
+    pub msg_servers: Vec<String>,
+    pub router: String,
+    pub manager: String,
+    /// The monitor role, where one runs.
+    pub monitor: Option<String>,
+    /// The monitor's web dashboard, where one runs.
+    pub web: Option<String>,
+    pub secret: String,
+}
+
+impl ClusterFile {
+    pub fn read(path: &Path) -> Result<ClusterFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a cluster file: {e}", path.display()))
+    }
+
+    /// Writes the file atomically (a reader never sees half of it), readable by the owner
+    /// only, since it holds the secret.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).expect("a cluster file serializes");
+        std::fs::write(&tmp, text + "\n")?;
+        restrict(&tmp)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// The ports to bind; 0 lets the OS choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ports {
+    pub gateway: u16,
+    pub manager: u16,
+    pub msg_servers: Vec<u16>,
+    pub router: u16,
+}
+
+impl Ports {
+    /// The seed's ports plus `offset`, with `msg_servers` msg_servers.
+    pub fn seed(offset: u16, msg_servers: usize) -> Result<Ports, String> {
+        let add = |p: u16| {
+            p.checked_add(offset)
+                .ok_or_else(|| format!("port offset {offset} takes port {p} past 65535"))
+        };
+        let mut servers = Vec::new();
+        for i in 0..msg_servers {
+            let i = u16::try_from(i).map_err(|_| "too many msg_servers".to_string())?;
+            servers.push(add(SEED_MSG_SERVER
+                .checked_add(i)
+                .ok_or("too many msg_servers")?)?);
+        }
+        // msg_servers count up from 19000 and must not run into the router at 20000.
+        if msg_servers > usize::from(SEED_ROUTER - SEED_MSG_SERVER) {
+            return Err(format!(
+                "at most {} msg_servers fit between the seed's ports",
+                SEED_ROUTER - SEED_MSG_SERVER
+            ));
+        }
+        Ok(Ports {
+            gateway: add(SEED_GATEWAY)?,
+            manager: add(SEED_MANAGER)?,
+            msg_servers: servers,
+            router: add(SEED_ROUTER)?,
+        })
+    }
+
+    /// Every port chosen by the OS.
+    pub fn any(msg_servers: usize) -> Ports {
+        Ports {
+            gateway: 0,
+            manager: 0,
+            msg_servers: vec![0; msg_servers],
+            router: 0,
+        }
+    }
+}
+
+/// How to start a local cluster.
+#[derive(Clone)]
+pub struct LocalOptions {
+    pub host: String,
+    pub ports: Ports,
+    /// Holds the embedded store (`store.redb`).
+    pub data_dir: PathBuf,
+    pub secret: String,
+    /// Use this store instead of the embedded one in `data_dir`.
+    pub store: Option<Arc<dyn Store>>,
+    pub embedded: EmbeddedOptions,
+    /// Settings for every msg_server (the secret and address are filled in).
+    pub msg_server: MsgServerConfig,
+    /// Link retry pace for gateway, router and manager.
+    pub retry_max: Duration,
+}
+
+impl LocalOptions {
+    pub fn new(data_dir: impl Into<PathBuf>, secret: impl Into<String>, ports: Ports) -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            ports,
+            data_dir: data_dir.into(),
+            secret: secret.into(),
+            store: None,
+            embedded: EmbeddedOptions::default(),
+            msg_server: MsgServerConfig::default(),
+            retry_max: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why a local cluster did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen for the {role} on {addr}: {source}{hint}", hint = if source.kind() == std::io::ErrorKind::AddrInUse { " (is another cluster running? try --port-offset)" } else { "" })]
+    Bind {
+        role: String,
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the store in {dir}: {source}")]
+    Store {
+        dir: PathBuf,
+        #[source]
+        source: StoreError,
+    },
+    #[error("the {role} at {addr} did not become ready: {detail}")]
+    NotReady {
+        role: String,
+        addr: String,
+        detail: String,
+    },
+}
+
+/// A role of a local cluster, as it starts.
+#[derive(Debug, Clone)]
+pub struct RoleInfo {
+    pub role: String,
+    pub addr: String,
+}
+
+struct MsgServerSlot {
+    addr: SocketAddr,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// A running local cluster.
+pub struct LocalCluster {
+    file: ClusterFile,
+    store: Arc<dyn Store>,
+    opts: LocalOptions,
+    shutdown: CancellationToken,
+    msg_servers: Vec<MsgServerSlot>,
+    others: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+async fn bind(host: &str, port: u16, role: &str) -> Result<TcpListener, StartError> {
+    let addr = format!("{host}:{port}");
+    TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            role: role.to_string(),
+            addr,
+            source,
+        })
+}
+
+fn local_addr(l: &TcpListener) -> SocketAddr {
+    l.local_addr().expect("a bound listener has an address")
+}
+
+impl LocalCluster {
+    /// Binds every listener, opens the store, starts every role and waits until they are
+    /// ready. `on_ready` hears of each role as it becomes ready.
+    pub async fn start(
+        opts: LocalOptions,
+        mut on_ready: impl FnMut(&RoleInfo),
+    ) -> Result<LocalCluster, StartError> {
+        let host = opts.host.clone();
+        let gateway_l = bind(&host, opts.ports.gateway, "gateway").await?;
+        let mut ms_l = Vec::new();
+        for (i, p) in opts.ports.msg_servers.iter().enumerate() {
+            ms_l.push(bind(&host, *p, &format!("msg_server {}", i + 1)).await?);
+        }
+        let router_l = bind(&host, opts.ports.router, "router").await?;
+        let manager_l = bind(&host, opts.ports.manager, "manager").await?;
+
+        let store: Arc<dyn Store> = match &opts.store {
+            Some(s) => s.clone(),
+            None => Arc::new(
+                EmbeddedStore::open(&opts.data_dir.join("store.redb"), opts.embedded.clone())
+                    .map_err(|source| StartError::Store {
+                        dir: opts.data_dir.clone(),
+                        source,
+                    })?,
+            ),
+        };
+        let shutdown = CancellationToken::new();
+        let file = ClusterFile {
+            gateway: local_addr(&gateway_l).to_string(),
+            msg_servers: ms_l.iter().map(|l| local_addr(l).to_string()).collect(),
+            router: local_addr(&router_l).to_string(),
+            manager: local_addr(&manager_l).to_string(),
+            monitor: None,
+            web: None,
+            secret: opts.secret.clone(),
+        };
+        let mut cluster = LocalCluster {
+            file,
+            store,
+            shutdown,
+            msg_servers: Vec::new(),
+            others: Vec::new(),
+            opts,
+        };
+        for l in ms_l {
+            let addr = local_addr(&l);
+            let slot = cluster.spawn_msg_server(l, addr);
+            cluster.msg_servers.push(slot);
+            on_ready(&RoleInfo {
+                role: format!("msg_server {}", cluster.msg_servers.len()),
+                addr: addr.to_string(),
+            });
+        }
+        let common = cluster.common();
+        let link = |name: &str| {
+            let mut l = LinkConfig::new(common.clone(), name);
+            l.retry_max = cluster.opts.retry_max;
+            l
+        };
+        let servers = cluster.file.msg_servers.clone();
+        let router_cfg = RouterConfig {
+            link: link("router"),
+            msg_servers: servers.clone(),
+        };
+        let manager_cfg = ManagerConfig {
+            link: link("manager"),
+            msg_servers: servers.clone(),
+        };
+        let gateway_cfg = GatewayConfig {
+            link: link("gateway"),
+            msg_servers: servers,
+            monitor_beat: cluster.opts.msg_server.monitor_beat,
+        };
+        let token = cluster.shutdown.clone();
+        cluster.others.push(tokio::spawn(roles::router::run(
+            router_l,
+            router_cfg,
+            cluster.store.clone(),
+            token.clone(),
+        )));
+        cluster.others.push(tokio::spawn(roles::manager::run(
+            manager_l,
+            manager_cfg,
+            cluster.store.clone(),
+            token.clone(),
+        )));
+        cluster.others.push(tokio::spawn(roles::gateway::run(
+            gateway_l,
+            gateway_cfg,
+            token,
+        )));
+
+        for (role, addr) in [
+            ("router", cluster.file.router.clone()),
+            ("manager", cluster.file.manager.clone()),
+            ("gateway", cluster.file.gateway.clone()),
+        ] {
+            wait_ready(role, &addr, Duration::from_secs(10)).await?;
+            on_ready(&RoleInfo {
+                role: role.to_string(),
+                addr,
+            });
+        }
+        Ok(cluster)
+    }
+
+    fn common(&self) -> Common {
+        Common {
+            secret: Some(self.opts.secret.clone()),
+            max_frame: self.opts.msg_server.common.max_frame,
+        }
+    }
+
+    fn spawn_msg_server(&self, listener: TcpListener, addr: SocketAddr) -> MsgServerSlot {
+        let mut cfg = self.opts.msg_server.clone();
+        cfg.common = self.common();
+        cfg.advertise = Some(addr.to_string());
+        let cancel = self.shutdown.child_token();
+        let task = tokio::spawn(roles::msg_server::run(
+            listener,
+            cfg,
+            self.store.clone(),
+            cancel.clone(),
+        ));
+        MsgServerSlot {
+            addr,
+            cancel,
+            task: Some(task),
+        }
+    }
+
+    /// Where everything is.
+    pub fn file(&self) -> &ClusterFile {
+        &self.file
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Stops msg_server `i` (its clients are disconnected), as a crash would for them.
+    pub async fn stop_msg_server(&mut self, i: usize) {
+        let slot = &mut self.msg_servers[i];
+        slot.cancel.cancel();
+        if let Some(t) = slot.task.take() {
+            let _ = t.await;
+        }
+    }
+
+    /// Starts msg_server `i` again on its address.
+    pub async fn restart_msg_server(&mut self, i: usize) -> Result<(), StartError> {
+        self.stop_msg_server(i).await;
+        let addr = self.msg_servers[i].addr;
+        let l = bind(
+            &addr.ip().to_string(),
+            addr.port(),
+            &format!("msg_server {}", i + 1),
+        )
+        .await?;
+        self.msg_servers[i] = self.spawn_msg_server(l, addr);
+        Ok(())
+    }
+
+    /// Stops every role (each drains for a bounded time) and makes the store durable.
+    pub async fn shutdown(mut self) -> Result<(), StoreError> {
+        self.shutdown.cancel();
+        for slot in &mut self.msg_servers {
+            if let Some(t) = slot.task.take() {
+                let _ = t.await;
+            }
+        }
+        for t in self.others.drain(..) {
+            let _ = t.await;
+        }
+        self.store.flush().await
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Asks a role for `ROLE_STATUS` until every msg_server it links to is up.
+pub async fn wait_ready(role: &str, addr: &str, timeout: Duration) -> Result<(), StartError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let last = match role_status(addr).await {
+            Ok(data) => {
+                let servers = data["msg_servers"].as_array().cloned().unwrap_or_default();
+                let down: Vec<String> = servers
+                    .iter()
+                    .filter(|s| s["up"] != serde_json::Value::Bool(true))
+                    .filter_map(|s| s["addr"].as_str().map(str::to_string))
+                    .collect();
+                if down.is_empty() {
+                    return Ok(());
+                }
+                format!("msg_servers not linked yet: {}", down.join(", "))
+            }
+            Err(e) => e.to_string(),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StartError::NotReady {
+                role: role.to_string(),
+                addr: addr.to_string(),
+                detail: last,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `ROLE_STATUS` of the role at `addr`.
+pub async fn role_status(addr: &str) -> Result<serde_json::Value, ClientError> {
+    let mut c = Client::connect(addr).await?;
+    c.sender().send(&Command::RoleStatus)?;
+    loop {
+        match c.next_event_within(Duration::from_secs(5)).await? {
+            crate::client::Event::Command(Command::RoleStatusOk { data, .. }) => return Ok(data),
+            crate::client::Event::Error { code, detail } => {
+                return Err(ClientError::Server { code, detail })
+            }
+            crate::client::Event::Closed { .. } => return Err(ClientError::Closed),
+            _ => {}
+        }
+    }
+}

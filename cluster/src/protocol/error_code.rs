@@ -1,0 +1,76 @@
+//! The codes of `ERROR [code, detail]`, our answer to any frame the server cannot act on.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A stable, upper-case error code. Clients match on these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The body is not a JSON envelope.
+    BadJson,
+    /// `CmdName` is not a command this server knows.
+    UnknownCmd,
+    /// Too few, too many or invalid arguments.
+    BadArgs,
+    /// The command needs `SEND_CLIENT_ID` first.
+    NotLoggedIn,
+    /// Not allowed: a spoofed sender, a wrong secret, another client's id.
+    Forbidden,
+    /// The topic does not exist.
+    NoSuchTopic,
+    /// `CREATE_TOPIC` for a topic that exists already.
+    TopicExists,
+    /// A backend (store, msg_server) is down; try again later.
+    Unavailable,
+    /// The frame is longer than the server's maximum; the connection closes after it.
+    FrameTooLong,
+    /// The command is not meant for this role (e.g. `REQ_MSG_SERVER` to a msg_server).
+    WrongRole,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::BadJson,
+        ErrorCode::UnknownCmd,
+        ErrorCode::BadArgs,
+        ErrorCode::NotLoggedIn,
+        ErrorCode::Forbidden,
+        ErrorCode::NoSuchTopic,
+        ErrorCode::TopicExists,
+        ErrorCode::Unavailable,
+        ErrorCode::FrameTooLong,
+        ErrorCode::WrongRole,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "BAD_JSON",
+            ErrorCode::UnknownCmd => "UNKNOWN_CMD",
+            ErrorCode::BadArgs => "BAD_ARGS",
+            ErrorCode::NotLoggedIn => "NOT_LOGGED_IN",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NoSuchTopic => "NO_SUCH_TOPIC",
+            ErrorCode::TopicExists => "TOPIC_EXISTS",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::FrameTooLong => "FRAME_TOO_LONG",
+            ErrorCode::WrongRole => "WRONG_ROLE",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ErrorCode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown error code {s:?}"))
+    }
+}

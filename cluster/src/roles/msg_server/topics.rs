@@ -1,0 +1,191 @@
+//! Topics (groups): create, join from any msg_server, send to every member.
+//!
+//! Topics and members live in the store, so every msg_server sees the same membership. A
+//! topic message is written to the members connected here and published on
+//! `/sysctrl/topic-sync`; the router hands it to the other msg_servers as
+//! `ROUTE_MESSAGE_TOPIC`, and each writes it to the members connected there.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::connection::Conn;
+use super::p2p::{check_sender, client_uuid};
+use super::sessions::{message_key, LocalConn};
+use super::{Reject, Server};
+use crate::protocol::events::{now_ms, Member, TopicEvent};
+use crate::protocol::{Channel, Command, ErrorCode};
+use crate::store::TopicRecord;
+
+/// `CREATE_TOPIC [topic]`: the creator is its first member; this server is its home.
+pub(crate) async fn create(
+    server: &Arc<Server>,
+    me: &Arc<LocalConn>,
+    topic: String,
+) -> Result<(), Reject> {
+    let record = TopicRecord {
+        name: topic.clone(),
+        creator: me.id.clone(),
+        home: server.addr.clone(),
+        created_at_ms: now_ms(),
+    };
+    if !server.store.create_topic(&record).await? {
+        return Err(Reject::new(
+            ErrorCode::TopicExists,
+            format!("topic {topic:?} exists already; JOIN_TOPIC to join it"),
+        ));
+    }
+    server.stats.topics_here.fetch_add(1, Ordering::Relaxed);
+    publish(server, &record, vec![me.id.clone()]);
+    Ok(())
+}
+
+/// `JOIN_TOPIC [topic, id]`: adds the member, wherever the topic's home is, and answers
+/// `LOCATE_TOPIC_MSG_ADDR [home, topic]` as the original does.
+pub(crate) async fn join(
+    server: &Arc<Server>,
+    conn: &Conn,
+    me: &Arc<LocalConn>,
+    topic: String,
+    id: String,
+) -> Result<(), Reject> {
+    if id != me.id {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!("you are logged in as {:?} and cannot add {id:?}", me.id),
+        ));
+    }
+    let Some(record) = server.store.topic(&topic).await? else {
+        return Err(Reject::new(
+            ErrorCode::NoSuchTopic,
+            format!("no topic named {topic:?}"),
+        ));
+    };
+    server.store.add_member(&topic, &id).await?;
+    conn.send(&Command::LocateTopicMsgAddr {
+        addr: record.home.clone(),
+        topic,
+    });
+    if server.channels.has(Channel::TopicStatus) || server.channels.has(Channel::StoreTopicInfo) {
+        let members = server.store.members(&record.name).await?;
+        publish(server, &record, members);
+    }
+    Ok(())
+}
+
+/// `SEND_MESSAGE_TOPIC [topic, msg]`: every member gets `RESP_MESSAGE_TOPIC`, the sender
+/// included.
+pub(crate) async fn send(
+    server: &Arc<Server>,
+    me: &Arc<LocalConn>,
+    topic: String,
+    msg: String,
+    from: Option<String>,
+    uuid: Option<String>,
+) -> Result<(), Reject> {
+    check_sender(me, from.as_deref())?;
+    let uuid = client_uuid(uuid)?;
+    let members = server.store.members(&topic).await?;
+    if members.binary_search(&me.id).is_err() {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!("you are not a member of topic {topic:?}; JOIN_TOPIC first"),
+        ));
+    }
+    server.stats.msg_in.fetch_add(1, Ordering::Relaxed);
+    let sent_at_ms = now_ms();
+    deliver(server, &topic, &members, &msg, &me.id, &uuid, sent_at_ms);
+    server.channels.publish(
+        server,
+        Channel::TopicSync,
+        Command::SendMessageTopic {
+            topic,
+            msg,
+            from: Some(me.id.clone()),
+            uuid: Some(uuid),
+        }
+        .to_frame(),
+    );
+    Ok(())
+}
+
+/// `ROUTE_MESSAGE_TOPIC` from the router: write to the members connected here.
+pub(crate) async fn routed(
+    server: &Arc<Server>,
+    topic: String,
+    msg: String,
+    from: String,
+    uuid: String,
+    sent_at_ms: u64,
+) -> Result<(), Reject> {
+    let members = server.store.members(&topic).await?;
+    deliver(server, &topic, &members, &msg, &from, &uuid, sent_at_ms);
+    Ok(())
+}
+
+fn deliver(
+    server: &Server,
+    topic: &str,
+    members: &[String],
+    msg: &str,
+    from: &str,
+    uuid: &str,
+    sent_at_ms: u64,
+) {
+    let key = message_key(uuid);
+    let mut frame = None;
+    for member in members {
+        for c in server.sessions.get(member) {
+            let f = frame
+                .get_or_insert_with(|| {
+                    Command::RespMessageTopic {
+                        topic: topic.to_string(),
+                        msg: msg.to_string(),
+                        from: from.to_string(),
+                        uuid: Some(uuid.to_string()),
+                        sent_at_ms: Some(sent_at_ms),
+                    }
+                    .to_frame()
+                })
+                .clone();
+            if c.deliver(server, key, f) {
+                server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn publish(server: &Server, record: &TopicRecord, members: Vec<String>) {
+    let event = TopicEvent {
+        topic_name: record.name.clone(),
+        creater_id: record.creator.clone(),
+        member_list: members.into_iter().map(|id| Member { id }).collect(),
+        msg_server_addr: record.home.clone(),
+        max_age: None,
+    };
+    if server.channels.has(Channel::TopicStatus) {
+        let cache = TopicEvent {
+            max_age: Some(server.cfg.scan_dead_session_timeout.as_secs() * 2),
+            ..event.clone()
+        };
+        server.channels.publish(
+            server,
+            Channel::TopicStatus,
+            Command::CacheTopic {
+                topic: record.name.clone(),
+                data: serde_json::to_value(cache).unwrap_or_default(),
+            }
+            .to_frame(),
+        );
+    }
+    if server.channels.has(Channel::StoreTopicInfo) {
+        server.channels.publish(
+            server,
+            Channel::StoreTopicInfo,
+            Command::StoreTopic {
+                topic: record.name.clone(),
+                data: serde_json::to_value(event).unwrap_or_default(),
+            }
+            .to_frame(),
+        );
+    }
+}

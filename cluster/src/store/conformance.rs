@@ -1,0 +1,980 @@
+//! The one conformance suite every [`Store`] backend must pass.
+//!
+//! [`run`] runs every check and panics, naming the check and what differed, at the first
+//! failure. Each check is also a `pub async fn` of its own, named after what it checks, for a
+//! backend that wants one test per check.
+//!
+//! The suite is safe against a shared backend that already holds data, and may run several
+//! times at once against the same store: every id, topic and server it touches carries a fresh
+//! uuid prefix, listings are checked only for the entries the check made (plus their global
+//! order), and nothing is ever deleted that the check did not create. It is compiled in normal
+//! builds so that other crates' integration tests can run it against Redis, MongoDB, ...
+//!
+//! The contracts checked are the doc comments of the traits in [`super`].
+
+use std::collections::HashSet;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::{ClientRecord, SessionLoc, Store, StoreError, StoreResult, StoredMessage, TopicRecord};
+
+/// Runs every check against `store`, one after another.
+///
+/// # Panics
+///
+/// At the first check that fails, with the check's name and what was expected.
+pub async fn run(store: Arc<dyn Store>) {
+    let s = &store;
+    backend_names_itself_and_flushes(s).await;
+
+    session_add_and_remove_are_idempotent(s).await;
+    sessions_of_an_id_span_servers_in_order(s).await;
+    clear_server_clears_only_that_server(s).await;
+    all_sessions_lists_every_connection_by_id(s).await;
+
+    create_topic_adds_creator_and_refuses_duplicates(s).await;
+    members_are_ordered_and_added_once(s).await;
+    missing_topic_is_no_such_topic(s).await;
+    topics_lists_every_topic_by_name(s).await;
+
+    inbox_keeps_push_order(s).await;
+    duplicate_uuid_is_ignored(s).await;
+    ack_returns_and_removes_only_that_message(s).await;
+    ack_of_unknown_uuid_is_none(s).await;
+    inboxes_of_different_ids_are_independent(s).await;
+    concurrent_pushes_land_exactly_once(s).await;
+
+    clients_put_replace_get_and_list(s).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+/// A prefix no other run, and no other check, will use.
+fn unique(check: &str) -> String {
+    format!("conformance-{}-{check}", Uuid::new_v4().simple())
+}
+
+/// The value of a store call that must succeed.
+#[track_caller]
+fn ok<T>(check: &str, call: &str, result: StoreResult<T>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("conformance check `{check}`: {call} failed: {e}"),
+    }
+}
+
+#[track_caller]
+fn same<T: PartialEq + Debug>(check: &str, what: &str, got: T, want: T) {
+    assert_eq!(got, want, "conformance check `{check}`: {what}");
+}
+
+#[track_caller]
+fn sorted_by<T, K: Ord + Debug>(check: &str, what: &str, items: &[T], key: impl Fn(&T) -> K) {
+    for pair in items.windows(2) {
+        let (a, b) = (key(&pair[0]), key(&pair[1]));
+        assert!(
+            a <= b,
+            "conformance check `{check}`: {what} is not in order: {a:?} comes before {b:?}"
+        );
+    }
+}
+
+fn loc(server: &str, conn: u64) -> SessionLoc {
+    SessionLoc {
+        server: server.to_owned(),
+        conn,
+    }
+}
+
+/// A message with a random uuid, so that uuid order is not push order.
+fn message(from: &str, to: &str, n: usize) -> StoredMessage {
+    StoredMessage {
+        uuid: Uuid::new_v4().to_string(),
+        from: from.to_owned(),
+        to: to.to_owned(),
+        msg: format!("message {n} from {from}"),
+        sent_at_ms: 1_700_000_000_000 + n as u64,
+    }
+}
+
+fn topic_record(name: &str, creator: &str, home: &str) -> TopicRecord {
+    TopicRecord {
+        name: name.to_owned(),
+        creator: creator.to_owned(),
+        home: home.to_owned(),
+        created_at_ms: 1_700_000_000_000,
+    }
+}
+
+fn client_record(id: &str, server: &str, alive: bool, at: u64) -> ClientRecord {
+    ClientRecord {
+        id: id.to_owned(),
+        client_addr: format!("10.0.0.1:{}", 40_000 + at % 1000),
+        msg_server: server.to_owned(),
+        alive,
+        last_seen_ms: at,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store.
+
+/// `backend()` names the backend; `flush()` succeeds, with and without writes pending.
+pub async fn backend_names_itself_and_flushes(store: &Arc<dyn Store>) {
+    let check = "backend_names_itself_and_flushes";
+    assert!(
+        !store.backend().is_empty(),
+        "conformance check `{check}`: backend() is empty"
+    );
+    ok(check, "flush with nothing written", store.flush().await);
+    let p = unique(check);
+    let id = format!("{p}-client");
+    ok(
+        check,
+        "put_client",
+        store.put_client(&client_record(&id, "s", true, 1)).await,
+    );
+    ok(check, "flush after a write", store.flush().await);
+    ok(check, "flush twice", store.flush().await);
+    same(
+        check,
+        "the client written before flush()",
+        ok(check, "client", store.client(&id).await),
+        Some(client_record(&id, "s", true, 1)),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// SessionStore.
+
+/// Adding a connection twice records it once; removing it twice, or removing one never
+/// added, is harmless.
+pub async fn session_add_and_remove_are_idempotent(store: &Arc<dyn Store>) {
+    let check = "session_add_and_remove_are_idempotent";
+    let p = unique(check);
+    let id = format!("{p}-id");
+    let server = format!("{p}-server");
+
+    same(
+        check,
+        "sessions of an unknown id",
+        ok(check, "sessions", store.sessions(&id).await),
+        vec![],
+    );
+    ok(
+        check,
+        "remove_session of one never added",
+        store.remove_session(&id, &loc(&server, 9)).await,
+    );
+
+    ok(
+        check,
+        "add_session",
+        store.add_session(&id, &loc(&server, 1)).await,
+    );
+    ok(
+        check,
+        "add_session again",
+        store.add_session(&id, &loc(&server, 1)).await,
+    );
+    same(
+        check,
+        "sessions after adding one connection twice",
+        ok(check, "sessions", store.sessions(&id).await),
+        vec![loc(&server, 1)],
+    );
+
+    ok(
+        check,
+        "remove_session of another conn",
+        store.remove_session(&id, &loc(&server, 2)).await,
+    );
+    same(
+        check,
+        "sessions after removing a conn that is not there",
+        ok(check, "sessions", store.sessions(&id).await),
+        vec![loc(&server, 1)],
+    );
+
+    ok(
+        check,
+        "remove_session",
+        store.remove_session(&id, &loc(&server, 1)).await,
+    );
+    ok(
+        check,
+        "remove_session again",
+        store.remove_session(&id, &loc(&server, 1)).await,
+    );
+    same(
+        check,
+        "sessions after removing the only connection",
+        ok(check, "sessions", store.sessions(&id).await),
+        vec![],
+    );
+}
+
+/// One id may hold several connections across servers; `sessions` lists them by server then
+/// connection, whatever order they were added in, and only that id's.
+pub async fn sessions_of_an_id_span_servers_in_order(store: &Arc<dyn Store>) {
+    let check = "sessions_of_an_id_span_servers_in_order";
+    let p = unique(check);
+    let (a, b, c) = (format!("{p}-a"), format!("{p}-b"), format!("{p}-c"));
+    let id = format!("{p}-id");
+    // An id that `id` is a prefix of, to catch prefix scans that run on.
+    let longer = format!("{p}-id2");
+    let shorter = format!("{p}-i");
+
+    for l in [loc(&b, 2), loc(&a, 10), loc(&c, 0), loc(&a, 1), loc(&b, 3)] {
+        ok(check, "add_session", store.add_session(&id, &l).await);
+    }
+    ok(
+        check,
+        "add_session (other id)",
+        store.add_session(&longer, &loc(&a, 5)).await,
+    );
+    ok(
+        check,
+        "add_session (other id)",
+        store.add_session(&shorter, &loc(&a, 6)).await,
+    );
+
+    same(
+        check,
+        "sessions, ordered by server then conn",
+        ok(check, "sessions", store.sessions(&id).await),
+        vec![loc(&a, 1), loc(&a, 10), loc(&b, 2), loc(&b, 3), loc(&c, 0)],
+    );
+    same(
+        check,
+        "sessions of an id that extends another",
+        ok(check, "sessions", store.sessions(&longer).await),
+        vec![loc(&a, 5)],
+    );
+
+    ok(
+        check,
+        "remove_session",
+        store.remove_session(&id, &loc(&b, 2)).await,
+    );
+    same(
+        check,
+        "sessions after removing one of several",
+        ok(check, "sessions", store.sessions(&id).await),
+        vec![loc(&a, 1), loc(&a, 10), loc(&b, 3), loc(&c, 0)],
+    );
+    same(
+        check,
+        "sessions of another id are untouched",
+        ok(check, "sessions", store.sessions(&shorter).await),
+        vec![loc(&a, 6)],
+    );
+}
+
+/// `clear_server` forgets every connection on that server, of every id, returns how many
+/// there were, and leaves the other servers' connections alone.
+pub async fn clear_server_clears_only_that_server(store: &Arc<dyn Store>) {
+    let check = "clear_server_clears_only_that_server";
+    let p = unique(check);
+    let (s1, s2, s3) = (format!("{p}-s1"), format!("{p}-s2"), format!("{p}-s3"));
+    // A server whose name extends s1's.
+    let s1x = format!("{p}-s1x");
+    let (x, y) = (format!("{p}-x"), format!("{p}-y"));
+
+    ok(
+        check,
+        "add_session",
+        store.add_session(&x, &loc(&s1, 1)).await,
+    );
+    ok(
+        check,
+        "add_session",
+        store.add_session(&x, &loc(&s1, 2)).await,
+    );
+    ok(
+        check,
+        "add_session",
+        store.add_session(&x, &loc(&s2, 1)).await,
+    );
+    ok(
+        check,
+        "add_session",
+        store.add_session(&y, &loc(&s1, 3)).await,
+    );
+    ok(
+        check,
+        "add_session",
+        store.add_session(&y, &loc(&s3, 4)).await,
+    );
+    ok(
+        check,
+        "add_session",
+        store.add_session(&y, &loc(&s1x, 5)).await,
+    );
+
+    same(
+        check,
+        "clear_server's count",
+        ok(check, "clear_server", store.clear_server(&s1).await),
+        3,
+    );
+    same(
+        check,
+        "sessions of x after clearing s1",
+        ok(check, "sessions", store.sessions(&x).await),
+        vec![loc(&s2, 1)],
+    );
+    same(
+        check,
+        "sessions of y after clearing s1",
+        ok(check, "sessions", store.sessions(&y).await),
+        vec![loc(&s1x, 5), loc(&s3, 4)],
+    );
+    same(
+        check,
+        "clear_server's count the second time",
+        ok(check, "clear_server", store.clear_server(&s1).await),
+        0,
+    );
+    same(
+        check,
+        "clear_server's count for a server never seen",
+        ok(
+            check,
+            "clear_server",
+            store.clear_server(&format!("{p}-none")).await,
+        ),
+        0,
+    );
+
+    // A connection on a cleared server may come back.
+    ok(
+        check,
+        "add_session after clear",
+        store.add_session(&x, &loc(&s1, 7)).await,
+    );
+    same(
+        check,
+        "sessions of x after reconnecting to s1",
+        ok(check, "sessions", store.sessions(&x).await),
+        vec![loc(&s1, 7), loc(&s2, 1)],
+    );
+    let all = ok(check, "all_sessions", store.all_sessions().await);
+    assert!(
+        !all.iter().any(|(id, l)| id == &y && l.server == s1),
+        "conformance check `{check}`: all_sessions still lists y on the cleared server"
+    );
+}
+
+/// `all_sessions` lists every connection of every id, ordered by id.
+pub async fn all_sessions_lists_every_connection_by_id(store: &Arc<dyn Store>) {
+    let check = "all_sessions_lists_every_connection_by_id";
+    let p = unique(check);
+    let server = format!("{p}-server");
+    let other = format!("{p}-other");
+    let mut want = vec![
+        (format!("{p}-b"), loc(&server, 1)),
+        (format!("{p}-a"), loc(&server, 2)),
+        (format!("{p}-c"), loc(&other, 3)),
+        (format!("{p}-a"), loc(&other, 4)),
+    ];
+    for (id, l) in &want {
+        ok(check, "add_session", store.add_session(id, l).await);
+    }
+
+    let all = ok(check, "all_sessions", store.all_sessions().await);
+    sorted_by(check, "all_sessions", &all, |(id, _)| id.clone());
+    let mut mine: Vec<_> = all
+        .into_iter()
+        .filter(|(id, _)| id.starts_with(&p))
+        .collect();
+    mine.sort();
+    want.sort();
+    same(check, "this check's entries in all_sessions", mine, want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TopicStore.
+
+/// `create_topic` stores the record with its creator as the only member and answers true;
+/// creating it again answers false and changes nothing.
+pub async fn create_topic_adds_creator_and_refuses_duplicates(store: &Arc<dyn Store>) {
+    let check = "create_topic_adds_creator_and_refuses_duplicates";
+    let p = unique(check);
+    let name = format!("{p}-topic");
+    let creator = format!("{p}-creator");
+    let record = topic_record(&name, &creator, "127.0.0.1:19000");
+
+    same(
+        check,
+        "topic before create",
+        ok(check, "topic", store.topic(&name).await),
+        None,
+    );
+    same(
+        check,
+        "create_topic",
+        ok(check, "create_topic", store.create_topic(&record).await),
+        true,
+    );
+    same(
+        check,
+        "topic after create",
+        ok(check, "topic", store.topic(&name).await),
+        Some(record.clone()),
+    );
+    same(
+        check,
+        "members after create",
+        ok(check, "members", store.members(&name).await),
+        vec![creator.clone()],
+    );
+
+    let rival = topic_record(&name, &format!("{p}-rival"), "127.0.0.1:19001");
+    same(
+        check,
+        "create_topic of an existing topic",
+        ok(check, "create_topic", store.create_topic(&rival).await),
+        false,
+    );
+    same(
+        check,
+        "topic after a refused create",
+        ok(check, "topic", store.topic(&name).await),
+        Some(record),
+    );
+    same(
+        check,
+        "members after a refused create",
+        ok(check, "members", store.members(&name).await),
+        vec![creator],
+    );
+}
+
+/// `add_member` answers true once and false for a member already there; `members` is
+/// ordered by id and holds only that topic's.
+pub async fn members_are_ordered_and_added_once(store: &Arc<dyn Store>) {
+    let check = "members_are_ordered_and_added_once";
+    let p = unique(check);
+    let name = format!("{p}-t");
+    // A topic whose name extends the first's, to catch prefix scans that run on.
+    let longer = format!("{p}-t2");
+    let (a, c, m, z) = (
+        format!("{p}-a"),
+        format!("{p}-c"),
+        format!("{p}-m"),
+        format!("{p}-z"),
+    );
+
+    ok(
+        check,
+        "create_topic",
+        store.create_topic(&topic_record(&name, &m, "h")).await,
+    );
+    ok(
+        check,
+        "create_topic",
+        store.create_topic(&topic_record(&longer, &z, "h")).await,
+    );
+    same(
+        check,
+        "add_member c",
+        ok(check, "add_member", store.add_member(&name, &c).await),
+        true,
+    );
+    same(
+        check,
+        "add_member a",
+        ok(check, "add_member", store.add_member(&name, &a).await),
+        true,
+    );
+    same(
+        check,
+        "add_member a again",
+        ok(check, "add_member", store.add_member(&name, &a).await),
+        false,
+    );
+    same(
+        check,
+        "add_member of the creator",
+        ok(check, "add_member", store.add_member(&name, &m).await),
+        false,
+    );
+    same(
+        check,
+        "members, ordered by id",
+        ok(check, "members", store.members(&name).await),
+        vec![a.clone(), c.clone(), m.clone()],
+    );
+    same(
+        check,
+        "members of the other topic",
+        ok(check, "members", store.members(&longer).await),
+        vec![z],
+    );
+}
+
+/// `add_member` and `members` of a topic that does not exist fail with `NoSuchTopic(name)`;
+/// `topic` answers `None`; nothing is created by asking.
+pub async fn missing_topic_is_no_such_topic(store: &Arc<dyn Store>) {
+    let check = "missing_topic_is_no_such_topic";
+    let p = unique(check);
+    let name = format!("{p}-missing");
+
+    same(
+        check,
+        "topic",
+        ok(check, "topic", store.topic(&name).await),
+        None,
+    );
+    same(
+        check,
+        "add_member to a missing topic",
+        store.add_member(&name, &format!("{p}-a")).await,
+        Err(StoreError::NoSuchTopic(name.clone())),
+    );
+    same(
+        check,
+        "members of a missing topic",
+        store.members(&name).await,
+        Err(StoreError::NoSuchTopic(name.clone())),
+    );
+    same(
+        check,
+        "topic after asking",
+        ok(check, "topic", store.topic(&name).await),
+        None,
+    );
+    let listed = ok(check, "topics", store.topics().await);
+    assert!(
+        !listed.iter().any(|t| t.name == name),
+        "conformance check `{check}`: topics lists a topic that was never created"
+    );
+}
+
+/// `topics` lists every topic, ordered by name.
+pub async fn topics_lists_every_topic_by_name(store: &Arc<dyn Store>) {
+    let check = "topics_lists_every_topic_by_name";
+    let p = unique(check);
+    let creator = format!("{p}-creator");
+    let mut want: Vec<TopicRecord> = ["b", "c", "a"]
+        .iter()
+        .map(|n| topic_record(&format!("{p}-{n}"), &creator, "h"))
+        .collect();
+    for t in &want {
+        ok(check, "create_topic", store.create_topic(t).await);
+    }
+
+    let all = ok(check, "topics", store.topics().await);
+    sorted_by(check, "topics", &all, |t| t.name.clone());
+    let mine: Vec<_> = all.into_iter().filter(|t| t.name.starts_with(&p)).collect();
+    want.sort_by(|x, y| x.name.cmp(&y.name));
+    same(check, "this check's topics in topics()", mine, want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// InboxStore.
+
+/// `pending` answers an inbox in push order (not uuid order), for many messages, and
+/// `pending_count` agrees; acking them in order empties it.
+pub async fn inbox_keeps_push_order(store: &Arc<dyn Store>) {
+    let check = "inbox_keeps_push_order";
+    let p = unique(check);
+    let to = format!("{p}-to");
+    let from = format!("{p}-from");
+
+    same(
+        check,
+        "pending of an empty inbox",
+        ok(check, "pending", store.pending(&to).await),
+        vec![],
+    );
+    same(
+        check,
+        "pending_count of an empty inbox",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        0,
+    );
+
+    let sent: Vec<_> = (0..150).map(|n| message(&from, &to, n)).collect();
+    for m in &sent {
+        ok(check, "push", store.push(m).await);
+    }
+    same(
+        check,
+        "pending, in push order",
+        ok(check, "pending", store.pending(&to).await),
+        sent.clone(),
+    );
+    same(
+        check,
+        "pending_count",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        sent.len() as u64,
+    );
+
+    for (n, m) in sent.iter().enumerate() {
+        same(
+            check,
+            "ack in order",
+            ok(check, "ack", store.ack(&to, &m.uuid).await),
+            Some(m.clone()),
+        );
+        if n == 74 {
+            same(
+                check,
+                "pending after acking the first half",
+                ok(check, "pending", store.pending(&to).await),
+                sent[75..].to_vec(),
+            );
+        }
+    }
+    same(
+        check,
+        "pending after acking all",
+        ok(check, "pending", store.pending(&to).await),
+        vec![],
+    );
+    same(
+        check,
+        "pending_count after acking all",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        0,
+    );
+}
+
+/// Pushing a uuid already pending in that inbox adds nothing, even with another body, and
+/// keeps the first one's place.
+pub async fn duplicate_uuid_is_ignored(store: &Arc<dyn Store>) {
+    let check = "duplicate_uuid_is_ignored";
+    let p = unique(check);
+    let to = format!("{p}-to");
+    let from = format!("{p}-from");
+    let first = message(&from, &to, 0);
+    let second = message(&from, &to, 1);
+    let mut rewritten = first.clone();
+    rewritten.msg = "a different body".into();
+    rewritten.sent_at_ms += 1;
+
+    ok(check, "push", store.push(&first).await);
+    ok(check, "push", store.push(&second).await);
+    ok(check, "push of the same message", store.push(&first).await);
+    ok(
+        check,
+        "push of the same uuid, another body",
+        store.push(&rewritten).await,
+    );
+    same(
+        check,
+        "pending after duplicate pushes",
+        ok(check, "pending", store.pending(&to).await),
+        vec![first.clone(), second.clone()],
+    );
+    same(
+        check,
+        "pending_count",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        2,
+    );
+
+    // Once acked it is no longer pending, so pushing it again is a new message, at the end.
+    ok(check, "ack", store.ack(&to, &first.uuid).await);
+    ok(check, "push after ack", store.push(&first).await);
+    same(
+        check,
+        "pending after re-pushing an acked uuid",
+        ok(check, "pending", store.pending(&to).await),
+        vec![second, first],
+    );
+}
+
+/// `ack` answers the message it removed and leaves the others in order; acking it again
+/// answers `None`.
+pub async fn ack_returns_and_removes_only_that_message(store: &Arc<dyn Store>) {
+    let check = "ack_returns_and_removes_only_that_message";
+    let p = unique(check);
+    let to = format!("{p}-to");
+    let from = format!("{p}-from");
+    let [a, b, c] = [0, 1, 2].map(|n| message(&from, &to, n));
+    for m in [&a, &b, &c] {
+        ok(check, "push", store.push(m).await);
+    }
+
+    same(
+        check,
+        "ack of the middle one",
+        ok(check, "ack", store.ack(&to, &b.uuid).await),
+        Some(b.clone()),
+    );
+    same(
+        check,
+        "pending after acking the middle one",
+        ok(check, "pending", store.pending(&to).await),
+        vec![a.clone(), c.clone()],
+    );
+    same(
+        check,
+        "pending_count",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        2,
+    );
+    same(
+        check,
+        "ack of it again",
+        ok(check, "ack", store.ack(&to, &b.uuid).await),
+        None,
+    );
+    same(
+        check,
+        "pending_count after a second ack",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        2,
+    );
+
+    let d = message(&from, &to, 3);
+    ok(check, "push", store.push(&d).await);
+    same(
+        check,
+        "ack of the first one",
+        ok(check, "ack", store.ack(&to, &a.uuid).await),
+        Some(a),
+    );
+    same(
+        check,
+        "pending after more pushes and acks",
+        ok(check, "pending", store.pending(&to).await),
+        vec![c, d],
+    );
+}
+
+/// `ack` of a uuid not pending in that inbox answers `None` and changes nothing, also where
+/// the uuid is pending in another inbox.
+pub async fn ack_of_unknown_uuid_is_none(store: &Arc<dyn Store>) {
+    let check = "ack_of_unknown_uuid_is_none";
+    let p = unique(check);
+    let (to, other) = (format!("{p}-to"), format!("{p}-other"));
+    let from = format!("{p}-from");
+
+    same(
+        check,
+        "ack on an empty inbox",
+        ok(
+            check,
+            "ack",
+            store.ack(&to, &Uuid::new_v4().to_string()).await,
+        ),
+        None,
+    );
+    let mine = message(&from, &to, 0);
+    let theirs = message(&from, &other, 1);
+    ok(check, "push", store.push(&mine).await);
+    ok(check, "push", store.push(&theirs).await);
+
+    same(
+        check,
+        "ack of an unknown uuid",
+        ok(
+            check,
+            "ack",
+            store.ack(&to, &Uuid::new_v4().to_string()).await,
+        ),
+        None,
+    );
+    same(
+        check,
+        "ack of a uuid pending for another id",
+        ok(check, "ack", store.ack(&to, &theirs.uuid).await),
+        None,
+    );
+    same(
+        check,
+        "pending",
+        ok(check, "pending", store.pending(&to).await),
+        vec![mine],
+    );
+    same(
+        check,
+        "the other id's inbox",
+        ok(check, "pending", store.pending(&other).await),
+        vec![theirs],
+    );
+}
+
+/// Each id has its own inbox: the same uuid may wait in two, acking one leaves the other, and
+/// ids that extend one another do not leak into each other.
+pub async fn inboxes_of_different_ids_are_independent(store: &Arc<dyn Store>) {
+    let check = "inboxes_of_different_ids_are_independent";
+    let p = unique(check);
+    let (one, two, one_longer) = (format!("{p}-u"), format!("{p}-v"), format!("{p}-u2"));
+    let from = format!("{p}-from");
+
+    let shared_uuid = Uuid::new_v4().to_string();
+    let mut to_one = message(&from, &one, 0);
+    to_one.uuid = shared_uuid.clone();
+    let mut to_two = message(&from, &two, 0);
+    to_two.uuid = shared_uuid.clone();
+    let to_longer = message(&from, &one_longer, 1);
+    let to_one_more = message(&from, &one, 2);
+
+    for m in [&to_one, &to_longer, &to_two, &to_one_more] {
+        ok(check, "push", store.push(m).await);
+    }
+    same(
+        check,
+        "pending of the first id",
+        ok(check, "pending", store.pending(&one).await),
+        vec![to_one.clone(), to_one_more.clone()],
+    );
+    same(
+        check,
+        "pending of the second id, same uuid",
+        ok(check, "pending", store.pending(&two).await),
+        vec![to_two.clone()],
+    );
+    same(
+        check,
+        "pending of an id that extends the first",
+        ok(check, "pending", store.pending(&one_longer).await),
+        vec![to_longer],
+    );
+    same(
+        check,
+        "pending_count of the first id",
+        ok(check, "pending_count", store.pending_count(&one).await),
+        2,
+    );
+
+    same(
+        check,
+        "ack in the first inbox",
+        ok(check, "ack", store.ack(&one, &shared_uuid).await),
+        Some(to_one),
+    );
+    same(
+        check,
+        "the second inbox after acking the same uuid in the first",
+        ok(check, "pending", store.pending(&two).await),
+        vec![to_two],
+    );
+    same(
+        check,
+        "pending of the first id after its ack",
+        ok(check, "pending", store.pending(&one).await),
+        vec![to_one_more],
+    );
+}
+
+/// Pushes racing from several tasks, each message pushed by two of them, all land exactly
+/// once, and each task's messages keep their order.
+pub async fn concurrent_pushes_land_exactly_once(store: &Arc<dyn Store>) {
+    let check = "concurrent_pushes_land_exactly_once";
+    const TASKS: usize = 8;
+    const PER_TASK: usize = 50;
+    let p = unique(check);
+    let to = format!("{p}-to");
+
+    // Set k is pushed by task k, then again by task k-1 after its own set.
+    let sets: Vec<Vec<StoredMessage>> = (0..TASKS)
+        .map(|k| {
+            let from = format!("{p}-from{k}");
+            (0..PER_TASK).map(|n| message(&from, &to, n)).collect()
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for k in 0..TASKS {
+        let store = store.clone();
+        let mine = sets[k].clone();
+        let next = sets[(k + 1) % TASKS].clone();
+        tasks.push(tokio::spawn(async move {
+            for m in mine.iter().chain(&next) {
+                store.push(m).await?;
+            }
+            StoreResult::Ok(())
+        }));
+    }
+    for task in tasks {
+        match task.await {
+            Ok(result) => ok(check, "push from a task", result),
+            Err(e) => panic!("conformance check `{check}`: a pushing task failed: {e}"),
+        }
+    }
+
+    let pending = ok(check, "pending", store.pending(&to).await);
+    same(
+        check,
+        "pending_count",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        (TASKS * PER_TASK) as u64,
+    );
+    same(
+        check,
+        "number of pending messages",
+        pending.len(),
+        TASKS * PER_TASK,
+    );
+    let uuids: HashSet<_> = pending.iter().map(|m| m.uuid.as_str()).collect();
+    same(
+        check,
+        "distinct uuids pending",
+        uuids.len(),
+        TASKS * PER_TASK,
+    );
+    for set in &sets {
+        let order: Vec<_> = pending.iter().filter(|m| m.from == set[0].from).collect();
+        same(
+            check,
+            "one sender's messages, in its push order",
+            order,
+            set.iter().collect::<Vec<_>>(),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ClientStore.
+
+/// `put_client` inserts or replaces; `client` answers the latest; `clients` lists each once,
+/// ordered by id.
+pub async fn clients_put_replace_get_and_list(store: &Arc<dyn Store>) {
+    let check = "clients_put_replace_get_and_list";
+    let p = unique(check);
+    let (a, b) = (format!("{p}-a"), format!("{p}-b"));
+
+    same(
+        check,
+        "client never put",
+        ok(check, "client", store.client(&a).await),
+        None,
+    );
+    let b1 = client_record(&b, "s1", true, 10);
+    let a1 = client_record(&a, "s1", true, 11);
+    let a2 = client_record(&a, "s2", false, 12);
+    ok(check, "put_client", store.put_client(&b1).await);
+    ok(check, "put_client", store.put_client(&a1).await);
+    same(
+        check,
+        "client after put",
+        ok(check, "client", store.client(&a).await),
+        Some(a1),
+    );
+    ok(check, "put_client replacing", store.put_client(&a2).await);
+    same(
+        check,
+        "client after replace",
+        ok(check, "client", store.client(&a).await),
+        Some(a2.clone()),
+    );
+
+    let all = ok(check, "clients", store.clients().await);
+    sorted_by(check, "clients", &all, |c| c.id.clone());
+    let mine: Vec<_> = all.into_iter().filter(|c| c.id.starts_with(&p)).collect();
+    same(
+        check,
+        "this check's clients in clients()",
+        mine,
+        vec![a2, b1],
+    );
+}

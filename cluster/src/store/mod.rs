@@ -1,0 +1,135 @@
+//! Storage behind traits, one implementation per backend.
+//!
+//! - [`SessionStore`]: where each id is connected (which msg_server, which connection).
+//! - [`TopicStore`]: topics, their home msg_server and members.
+//! - [`InboxStore`]: each id's undelivered messages, kept in send order until acked.
+//! - [`ClientStore`]: what the manager knows of each client.
+//!
+//! [`Store`] is all four; roles hold an `Arc<dyn Store>`. Backends: [`embedded`] (redb on
+//! disk, the default). [`conformance`] is the one test suite every backend must pass.
+
+pub mod conformance;
+pub mod embedded;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use embedded::{EmbeddedOptions, EmbeddedStore};
+
+/// What a store operation can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached or refused the operation; retrying later may work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The topic does not exist.
+    #[error("no such topic {0:?}")]
+    NoSuchTopic(String),
+    /// Stored data could not be read back.
+    #[error("store data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One connection of a logged-in id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SessionLoc {
+    /// The msg_server's advertised address.
+    pub server: String,
+    /// The connection's id on that msg_server, unique for the server's lifetime.
+    pub conn: u64,
+}
+
+/// A p2p message waiting for its receiver's ack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub uuid: String,
+    pub from: String,
+    pub to: String,
+    pub msg: String,
+    /// Unix milliseconds when the msg_server accepted it.
+    pub sent_at_ms: u64,
+}
+
+/// A topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicRecord {
+    pub name: String,
+    pub creator: String,
+    /// The msg_server it was created on (answered in `LOCATE_TOPIC_MSG_ADDR`).
+    pub home: String,
+    pub created_at_ms: u64,
+}
+
+/// What the manager keeps of a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    pub id: String,
+    /// The client's last remote address.
+    pub client_addr: String,
+    /// The msg_server it last logged in on.
+    pub msg_server: String,
+    pub alive: bool,
+    /// Unix milliseconds of the last login or logout.
+    pub last_seen_ms: u64,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Records one connection of `id`. Adding the same one twice is harmless.
+    async fn add_session(&self, id: &str, loc: &SessionLoc) -> StoreResult<()>;
+    /// Forgets one connection of `id`. Removing one that is not there is harmless.
+    async fn remove_session(&self, id: &str, loc: &SessionLoc) -> StoreResult<()>;
+    /// Every connection of `id`, ordered by server then connection.
+    async fn sessions(&self, id: &str) -> StoreResult<Vec<SessionLoc>>;
+    /// Every connection of every id, ordered by id.
+    async fn all_sessions(&self) -> StoreResult<Vec<(String, SessionLoc)>>;
+    /// Forgets every connection on `server` (it restarted); returns how many there were.
+    async fn clear_server(&self, server: &str) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait TopicStore: Send + Sync {
+    /// Creates the topic with its creator as its first member. `Ok(false)`, and no change,
+    /// where it exists already.
+    async fn create_topic(&self, topic: &TopicRecord) -> StoreResult<bool>;
+    async fn topic(&self, name: &str) -> StoreResult<Option<TopicRecord>>;
+    /// Every topic, ordered by name.
+    async fn topics(&self) -> StoreResult<Vec<TopicRecord>>;
+    /// Adds a member; `Ok(false)` where it was one already; `NoSuchTopic` where the topic
+    /// does not exist.
+    async fn add_member(&self, topic: &str, id: &str) -> StoreResult<bool>;
+    /// The members, ordered by id; `NoSuchTopic` where the topic does not exist.
+    async fn members(&self, topic: &str) -> StoreResult<Vec<String>>;
+}
+
+#[async_trait]
+pub trait InboxStore: Send + Sync {
+    /// Appends to the inbox of `msg.to`. A uuid already pending there is not added twice.
+    async fn push(&self, msg: &StoredMessage) -> StoreResult<()>;
+    /// The inbox of `id`, in push order.
+    async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>>;
+    /// How many messages wait for `id`.
+    async fn pending_count(&self, id: &str) -> StoreResult<u64>;
+    /// Removes a message from the inbox of `id`; returns it where it was pending.
+    async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>>;
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Inserts or replaces what is known of a client.
+    async fn put_client(&self, client: &ClientRecord) -> StoreResult<()>;
+    async fn client(&self, id: &str) -> StoreResult<Option<ClientRecord>>;
+    /// Every client, ordered by id.
+    async fn clients(&self) -> StoreResult<Vec<ClientRecord>>;
+}
+
+/// Every store trait in one; what the roles hold.
+#[async_trait]
+pub trait Store: SessionStore + TopicStore + InboxStore + ClientStore {
+    /// A short name for logs: "embedded", "redis+mongo", ...
+    fn backend(&self) -> &'static str;
+    /// Makes everything accepted so far durable. Called at shutdown.
+    async fn flush(&self) -> StoreResult<()>;
+}
