@@ -33,6 +33,9 @@ pub struct MsgServerConfig {
     /// The original's `ScanDeadSessionTimeout`: a connection silent for two of these is
     /// dropped.
     pub scan_dead_session_timeout: Duration,
+    /// The original's `Expire`: the `MaxAge` announced with `CACHE_SESSION` and
+    /// `CACHE_TOPIC`, how long a cache may keep what they say.
+    pub expire: Duration,
     /// The original's `MonitorBeatTime`: how often `/sysctrl/monitor` gets a beat.
     pub monitor_beat: Duration,
     /// Frames that may wait for a client that is not reading before it is cut off.
@@ -47,6 +50,7 @@ impl Default for MsgServerConfig {
             common: Common::default(),
             advertise: None,
             scan_dead_session_timeout: Duration::from_secs(50),
+            expire: Duration::from_secs(100),
             monitor_beat: Duration::from_secs(5),
             client_queue: 1024,
             internal_queue: 256 * 1024,
@@ -101,4 +105,54 @@ pub struct RouterConfig {
 pub struct ManagerConfig {
     pub link: LinkConfig,
     pub msg_servers: Vec<String>,
+}
+
+/// The monitor: watches every msg_server and serves the web dashboard.
+#[derive(Debug, Clone)]
+pub struct MonitorConfig {
+    pub link: LinkConfig,
+    /// The original's `MsgServerList`.
+    pub msg_servers: Vec<String>,
+    /// The msg_servers' `MonitorBeatTime`: a msg_server whose beats stop for three of these
+    /// is down, and the dashboard's history is sampled at this pace (at the finest).
+    pub monitor_beat: Duration,
+    /// The other roles to show on the dashboard, asked for `ROLE_STATUS` every `role_poll`.
+    pub roles: Vec<RoleAddr>,
+    pub role_poll: Duration,
+    /// How far back the dashboard's charts reach.
+    pub history: Duration,
+    /// The dashboard's login. Without one the web listener must be on a loopback address;
+    /// with one, a login is needed wherever it listens.
+    pub login: Option<WebLogin>,
+}
+
+impl MonitorConfig {
+    /// The original's defaults: 5 s beats, 15 minutes of history, no other roles, no login.
+    pub fn new(link: LinkConfig, msg_servers: Vec<String>) -> Self {
+        Self {
+            link,
+            msg_servers,
+            monitor_beat: Duration::from_secs(5),
+            roles: Vec::new(),
+            role_poll: Duration::from_secs(2),
+            history: Duration::from_secs(15 * 60),
+            login: None,
+        }
+    }
+}
+
+/// A role the monitor shows: `role` is "gateway", "router", "manager", ...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAddr {
+    pub role: String,
+    pub addr: String,
+}
+
+/// The dashboard's one user. The password is stored only as a hash (see
+/// `roles::monitor::auth::hash_password`); there is no default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebLogin {
+    pub user: String,
+    /// `$pbkdf2-sha256$i=<iterations>,l=32$<salt>$<hash>` (PHC string, base64 unpadded).
+    pub password_hash: String,
 }

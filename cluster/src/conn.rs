@@ -8,8 +8,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
-use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -83,9 +85,47 @@ impl Outbox {
         self.cut.cancel();
     }
 
+    /// Ends the connection: writes what is queued, giving a peer that does not read at
+    /// most `grace` to take it, then cuts. A writer stuck on a full socket never keeps a
+    /// finished connection (its socket and its queue) alive.
+    pub async fn finish(&self, grace: std::time::Duration) {
+        self.close();
+        let _ = tokio::time::timeout(grace, self.closed()).await;
+        self.cut();
+    }
+
     /// Raises or lowers how many frames may wait (internal links get more room).
     pub fn set_limit(&self, limit: usize) {
         self.limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// How many frames may wait before the connection is cut.
+    pub fn limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Waits until fewer than `below` frames wait, so a sender of many frames (an inbox
+    /// replayed at login) goes at the pace of the reader instead of overflowing the
+    /// queue. `false` where the connection closed, or no frame left the queue for `stall`.
+    pub async fn wait_room(&self, below: usize, stall: std::time::Duration) -> bool {
+        let mut last = self.queued();
+        let mut since = tokio::time::Instant::now();
+        loop {
+            let queued = self.queued();
+            if queued < below {
+                return true;
+            }
+            if self.is_closed() {
+                return false;
+            }
+            if queued < last {
+                last = queued;
+                since = tokio::time::Instant::now();
+            } else if since.elapsed() > stall {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
     }
 
     /// Frames waiting to be written.
@@ -106,15 +146,20 @@ impl Outbox {
     }
 }
 
+/// The most queued frames handed to the socket in one vectored write.
+const WRITE_BATCH: usize = 64;
+
 async fn write_loop<W>(
-    writer: W,
+    mut writer: W,
     mut rx: mpsc::UnboundedReceiver<Out>,
     queued: Arc<AtomicUsize>,
     cut: CancellationToken,
 ) where
     W: AsyncWrite + Unpin + Send,
 {
-    let mut w = BufWriter::with_capacity(16 * 1024, writer);
+    // No write buffer is kept: the frames are written straight from the queue, many in one
+    // vectored write, so an idle connection holds no buffer at all and a frame shared by
+    // many connections (a topic message) is never copied.
     let result: std::io::Result<()> = async {
         loop {
             let first = tokio::select! {
@@ -122,25 +167,24 @@ async fn write_loop<W>(
                 m = rx.recv() => m,
             };
             let Some(mut next) = first else {
-                return w.shutdown().await;
+                return writer.shutdown().await;
             };
-            // Write everything that is ready, then flush once.
+            // Take everything that is ready (up to a batch), then write it at once.
+            let mut frames: Vec<Bytes> = Vec::new();
+            let mut close = false;
             loop {
                 match next {
                     Out::Frame(frame) => {
                         queued.fetch_sub(1, Ordering::AcqRel);
-                        tokio::select! {
-                            _ = cut.cancelled() => return Ok(()),
-                            r = w.write_all(&frame) => r?,
-                        }
+                        frames.push(frame);
                     }
                     Out::Close => {
-                        tokio::select! {
-                            _ = cut.cancelled() => {}
-                            r = async { w.flush().await?; w.shutdown().await } => r?,
-                        }
-                        return Ok(());
+                        close = true;
+                        break;
                     }
+                }
+                if frames.len() >= WRITE_BATCH {
+                    break;
                 }
                 match rx.try_recv() {
                     Ok(m) => next = m,
@@ -149,7 +193,14 @@ async fn write_loop<W>(
             }
             tokio::select! {
                 _ = cut.cancelled() => return Ok(()),
-                r = w.flush() => r?,
+                r = write_frames(&mut writer, &mut frames) => r?,
+            }
+            if close {
+                tokio::select! {
+                    _ = cut.cancelled() => {}
+                    r = writer.shutdown() => r?,
+                }
+                return Ok(());
             }
         }
     }
@@ -159,6 +210,43 @@ async fn write_loop<W>(
     }
     // The reader side watches this token: the connection is over either way.
     cut.cancel();
+}
+
+/// Writes every frame, in order, with as few (vectored) writes as the socket allows.
+async fn write_frames<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    frames: &mut [Bytes],
+) -> std::io::Result<()> {
+    let mut done = 0; // frames written whole
+    loop {
+        while done < frames.len() && frames[done].is_empty() {
+            done += 1;
+        }
+        if done == frames.len() {
+            return Ok(());
+        }
+        let n = if frames.len() - done == 1 {
+            writer.write(&frames[done]).await?
+        } else {
+            // On the heap, not in this future: an idle connection's writer stays small.
+            let slices: Vec<IoSlice<'_>> = frames[done..].iter().map(|f| IoSlice::new(f)).collect();
+            writer.write_vectored(&slices).await?
+        };
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let mut left = n;
+        while left > 0 {
+            let len = frames[done].len();
+            if left >= len {
+                left -= len;
+                done += 1;
+            } else {
+                frames[done].advance(left);
+                left = 0;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 //! - [`roles`]: gateway, msg_server, router, manager.
 //! - [`store`]: storage traits and backends.
 //! - [`local`]: a whole cluster in one process (`fishchat up`, tests).
+//! - [`config`], [`config_file`]: each role's settings, and the JSON files they are read from.
 
 pub mod client;
 pub mod config;
+pub mod config_file;
 pub mod conn;
 pub mod link;
 pub mod local;

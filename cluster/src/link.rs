@@ -33,6 +33,22 @@ pub enum LinkEvent {
     Beat(Map<String, Value>),
 }
 
+impl LinkEvent {
+    /// Whether this is a `Down` because the msg_server refused the subscription for a
+    /// missing or wrong cluster secret: retrying cannot help until the secret changes.
+    pub fn is_secret_refused(&self) -> bool {
+        match self {
+            LinkEvent::Down { reason } => reason
+                .strip_prefix(REFUSED)
+                .is_some_and(|r| r.starts_with(ErrorCode::Forbidden.as_str())),
+            _ => false,
+        }
+    }
+}
+
+/// How a `Down` for a refused subscription starts; the error code and detail follow.
+const REFUSED: &str = "subscription refused: ";
+
 /// Sends on a link, whatever connection it has at the moment.
 #[derive(Clone)]
 pub struct LinkHandle {
@@ -98,6 +114,8 @@ async fn run(
         *handle.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let (reason, was_up, refused) = match result {
             Ok(()) => return, // shutdown
+            // The whole cluster is stopping; the msg_server closing first is no news.
+            Err(_) if shutdown.is_cancelled() => return,
             Err(e) => e,
         };
         if was_up || !reported_down {
@@ -185,16 +203,12 @@ async fn session(
                     *handle.current.lock().unwrap_or_else(|p| p.into_inner()) =
                         Some(outbox.clone());
                     handle.up.store(true, Ordering::Relaxed);
-                    tracing::info!(server = %handle.addr, subscriber = %cfg.subscriber, "link up");
+                    tracing::debug!(server = %handle.addr, subscriber = %cfg.subscriber, "link up");
                     LinkEvent::Up
                 }
                 Ok(Command::Error { code, detail }) if !up => {
                     let refused = code == ErrorCode::Forbidden;
-                    return Err((
-                        format!("subscription refused: {code} {detail}"),
-                        false,
-                        refused,
-                    ));
+                    return Err((format!("{REFUSED}{code} {detail}"), false, refused));
                 }
                 Ok(c) => LinkEvent::Command(c),
                 Err(e) => {

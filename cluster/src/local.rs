@@ -16,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::{Client, ClientError};
 use crate::config::{
-    Common, GatewayConfig, LinkConfig, ManagerConfig, MsgServerConfig, RouterConfig,
+    Common, GatewayConfig, LinkConfig, ManagerConfig, MonitorConfig, MsgServerConfig, RoleAddr,
+    RouterConfig, WebLogin,
 };
 use crate::protocol::Command;
 use crate::roles;
@@ -81,6 +82,10 @@ pub struct Ports {
     pub manager: u16,
     pub msg_servers: Vec<u16>,
     pub router: u16,
+    /// The monitor's role port (answers `ROLE_STATUS`).
+    pub monitor: u16,
+    /// The monitor's web dashboard.
+    pub web: u16,
 }
 
 impl Ports {
@@ -109,6 +114,8 @@ impl Ports {
             manager: add(SEED_MANAGER)?,
             msg_servers: servers,
             router: add(SEED_ROUTER)?,
+            monitor: add(SEED_MONITOR)?,
+            web: add(SEED_WEB)?,
         })
     }
 
@@ -119,6 +126,8 @@ impl Ports {
             manager: 0,
             msg_servers: vec![0; msg_servers],
             router: 0,
+            monitor: 0,
+            web: 0,
         }
     }
 }
@@ -136,8 +145,11 @@ pub struct LocalOptions {
     pub embedded: EmbeddedOptions,
     /// Settings for every msg_server (the secret and address are filled in).
     pub msg_server: MsgServerConfig,
-    /// Link retry pace for gateway, router and manager.
+    /// Link retry pace for gateway, router, manager and monitor.
     pub retry_max: Duration,
+    /// The dashboard's login. Without one, a dashboard on a `host` other machines can reach
+    /// listens on 127.0.0.1 instead (same port).
+    pub web_login: Option<WebLogin>,
 }
 
 impl LocalOptions {
@@ -151,6 +163,7 @@ impl LocalOptions {
             embedded: EmbeddedOptions::default(),
             msg_server: MsgServerConfig::default(),
             retry_max: Duration::from_secs(2),
+            web_login: None,
         }
     }
 }
@@ -213,6 +226,15 @@ async fn bind(host: &str, port: u16, role: &str) -> Result<TcpListener, StartErr
         })
 }
 
+/// The address the roles of this process reach a listener at: loopback where it is bound
+/// to every interface (a msg_server advertising 0.0.0.0 would send clients nowhere).
+fn reachable(mut addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    addr
+}
+
 fn local_addr(l: &TcpListener) -> SocketAddr {
     l.local_addr().expect("a bound listener has an address")
 }
@@ -232,25 +254,45 @@ impl LocalCluster {
         }
         let router_l = bind(&host, opts.ports.router, "router").await?;
         let manager_l = bind(&host, opts.ports.manager, "manager").await?;
+        let monitor_l = bind(&host, opts.ports.monitor, "monitor").await?;
+        let web_host = web_host(&host, opts.web_login.is_some());
+        let web_l = bind(&web_host, opts.ports.web, "monitor's dashboard").await?;
+        let web_addr = local_addr(&web_l);
+        if let Err(e) =
+            roles::monitor::auth::Access::for_listener(web_addr, opts.web_login.as_ref())
+        {
+            return Err(StartError::NotReady {
+                role: "monitor".into(),
+                addr: web_addr.to_string(),
+                detail: e.to_string(),
+            });
+        }
 
         let store: Arc<dyn Store> = match &opts.store {
             Some(s) => s.clone(),
-            None => Arc::new(
-                EmbeddedStore::open(&opts.data_dir.join("store.redb"), opts.embedded.clone())
-                    .map_err(|source| StartError::Store {
+            None => {
+                let store = Arc::new(
+                    EmbeddedStore::open(&opts.data_dir.join("store.redb"), opts.embedded.clone())
+                        .map_err(|source| StartError::Store {
                         dir: opts.data_dir.clone(),
                         source,
                     })?,
-            ),
+                );
+                forget_stale_sessions(store.as_ref()).await;
+                store
+            }
         };
         let shutdown = CancellationToken::new();
         let file = ClusterFile {
             gateway: local_addr(&gateway_l).to_string(),
-            msg_servers: ms_l.iter().map(|l| local_addr(l).to_string()).collect(),
+            msg_servers: ms_l
+                .iter()
+                .map(|l| reachable(local_addr(l)).to_string())
+                .collect(),
             router: local_addr(&router_l).to_string(),
             manager: local_addr(&manager_l).to_string(),
-            monitor: None,
-            web: None,
+            monitor: Some(local_addr(&monitor_l).to_string()),
+            web: Some(web_addr.to_string()),
             secret: opts.secret.clone(),
         };
         let mut cluster = LocalCluster {
@@ -285,6 +327,20 @@ impl LocalCluster {
             link: link("manager"),
             msg_servers: servers.clone(),
         };
+        let mut monitor_cfg = MonitorConfig::new(link("monitor"), servers.clone());
+        monitor_cfg.monitor_beat = cluster.opts.msg_server.monitor_beat;
+        monitor_cfg.login = cluster.opts.web_login.clone();
+        monitor_cfg.roles = [
+            ("gateway", &cluster.file.gateway),
+            ("router", &cluster.file.router),
+            ("manager", &cluster.file.manager),
+        ]
+        .into_iter()
+        .map(|(role, addr)| RoleAddr {
+            role: role.into(),
+            addr: addr.clone(),
+        })
+        .collect();
         let gateway_cfg = GatewayConfig {
             link: link("gateway"),
             msg_servers: servers,
@@ -306,6 +362,12 @@ impl LocalCluster {
         cluster.others.push(tokio::spawn(roles::gateway::run(
             gateway_l,
             gateway_cfg,
+            token.clone(),
+        )));
+        cluster.others.push(tokio::spawn(roles::monitor::run(
+            monitor_l,
+            web_l,
+            monitor_cfg,
             token,
         )));
 
@@ -313,6 +375,7 @@ impl LocalCluster {
             ("router", cluster.file.router.clone()),
             ("manager", cluster.file.manager.clone()),
             ("gateway", cluster.file.gateway.clone()),
+            ("monitor", cluster.file.monitor.clone().unwrap_or_default()),
         ] {
             wait_ready(role, &addr, Duration::from_secs(10)).await?;
             on_ready(&RoleInfo {
@@ -333,7 +396,7 @@ impl LocalCluster {
     fn spawn_msg_server(&self, listener: TcpListener, addr: SocketAddr) -> MsgServerSlot {
         let mut cfg = self.opts.msg_server.clone();
         cfg.common = self.common();
-        cfg.advertise = Some(addr.to_string());
+        cfg.advertise = Some(reachable(addr).to_string());
         let cancel = self.shutdown.child_token();
         let task = tokio::spawn(roles::msg_server::run(
             listener,
@@ -398,6 +461,42 @@ impl LocalCluster {
 impl Drop for LocalCluster {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// Where the dashboard listens: on `host`, unless other machines could reach it there and it
+/// has no login; then on loopback (a dashboard without a login is for this machine only).
+fn web_host(host: &str, has_login: bool) -> String {
+    let reachable = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.to_canonical().is_loopback(),
+        Err(_) => host != "localhost",
+    };
+    if reachable && !has_login {
+        tracing::warn!(
+            %host,
+            "the dashboard has no login, so it listens on 127.0.0.1 only; configure one to serve it on {host}"
+        );
+        "127.0.0.1".to_string()
+    } else {
+        host.to_string()
+    }
+}
+
+/// The embedded store belongs to this process alone (redb locks the file), so every
+/// session in it was left by an earlier run, possibly on other ports (`--any-ports`) or
+/// ended by a crash: none of those connections exist any more.
+async fn forget_stale_sessions(store: &dyn Store) {
+    let servers: std::collections::BTreeSet<String> = match store.all_sessions().await {
+        Ok(all) => all.into_iter().map(|(_, loc)| loc.server).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list stale sessions");
+            return;
+        }
+    };
+    for server in servers {
+        if let Err(e) = store.clear_server(&server).await {
+            tracing::warn!(%server, error = %e, "could not clear stale sessions");
+        }
     }
 }
 

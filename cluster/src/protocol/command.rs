@@ -123,6 +123,56 @@ pub enum Command {
     RoleStatus,
     /// `ROLE_STATUS_OK [role]` (ours).
     RoleStatusOk { role: String, data: Value },
+
+    // operator tools -> msg_server (ours)
+    /// `AUTH [secret]`: present the cluster secret without subscribing; the connection may
+    /// then send the commands that need it (`INSPECT`). No answer; `FORBIDDEN` where wrong.
+    Auth { secret: String },
+    /// `INSPECT [what, arg?]`: what the msg_server and its store know; answered with
+    /// `INSPECT_RESULT`.
+    Inspect { query: InspectQuery },
+    /// `INSPECT_RESULT [what, arg?]`: the answer to `INSPECT`, the query echoed, the
+    /// findings in AnyData.
+    InspectResult { query: InspectQuery, data: Value },
+}
+
+/// What `INSPECT` asks about: its `what` argument and, for some, a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InspectQuery {
+    /// `sessions`: the connections logged in on this msg_server.
+    Sessions,
+    /// `topics`: every topic in the store.
+    Topics,
+    /// `topic NAME`: one topic, its members and where they are connected.
+    Topic(String),
+    /// `user ID`: where an id is connected and how many messages wait in its inbox.
+    User(String),
+}
+
+impl InspectQuery {
+    /// The `what` argument.
+    pub fn what(&self) -> &'static str {
+        match self {
+            InspectQuery::Sessions => "sessions",
+            InspectQuery::Topics => "topics",
+            InspectQuery::Topic(_) => "topic",
+            InspectQuery::User(_) => "user",
+        }
+    }
+
+    /// The second argument, where the query has one.
+    pub fn arg(&self) -> Option<&str> {
+        match self {
+            InspectQuery::Sessions | InspectQuery::Topics => None,
+            InspectQuery::Topic(name) | InspectQuery::User(name) => Some(name),
+        }
+    }
+
+    fn args(&self) -> Vec<String> {
+        let mut v = vec![self.what().to_string()];
+        v.extend(self.arg().map(str::to_string));
+        v
+    }
 }
 
 /// Why an envelope is not a command we can act on.
@@ -221,6 +271,22 @@ impl<'a> Args<'a> {
         self.data.take().unwrap_or(Value::Null)
     }
 
+    /// `what` and, where it needs one, its argument (`INSPECT`, `INSPECT_RESULT`).
+    fn inspect_query(&mut self) -> Result<InspectQuery, CommandError> {
+        let what = self.name("what")?;
+        Ok(match what.as_str() {
+            "sessions" => InspectQuery::Sessions,
+            "topics" => InspectQuery::Topics,
+            "topic" => InspectQuery::Topic(self.name("topic")?),
+            "user" => InspectQuery::User(self.name("id")?),
+            _ => {
+                return Err(self.bad(format!(
+                    "`what` must be sessions, topics, topic or user; got {what:?}"
+                )))
+            }
+        })
+    }
+
     fn finish<T>(mut self, value: T) -> Result<T, CommandError> {
         let left = self.args.len();
         if left > 0 {
@@ -262,6 +328,9 @@ impl Command {
             Command::StoreTopic { .. } => "STORE_TOPIC",
             Command::RoleStatus => "ROLE_STATUS",
             Command::RoleStatusOk { .. } => "ROLE_STATUS_OK",
+            Command::Auth { .. } => "AUTH",
+            Command::Inspect { .. } => "INSPECT",
+            Command::InspectResult { .. } => "INSPECT_RESULT",
         }
     }
 
@@ -386,6 +455,16 @@ impl Command {
                 role: a.name("role")?,
                 data: a.data(),
             },
+            "AUTH" => Command::Auth {
+                secret: a.text("secret")?,
+            },
+            "INSPECT" => Command::Inspect {
+                query: a.inspect_query()?,
+            },
+            "INSPECT_RESULT" => Command::InspectResult {
+                query: a.inspect_query()?,
+                data: a.data(),
+            },
             _ => return Err(CommandError::UnknownCmd(cmd.clone())),
         };
         a.finish(c)
@@ -508,6 +587,12 @@ impl Command {
                 any_data = Some(data.clone());
                 vec![s(role)]
             }
+            Command::Auth { secret } => vec![s(secret)],
+            Command::Inspect { query } => query.args(),
+            Command::InspectResult { query, data } => {
+                any_data = Some(data.clone());
+                query.args()
+            }
         };
         let mut env = Envelope::new(self.name(), args);
         env.any_data = any_data.filter(|d| !d.is_null());
@@ -598,8 +683,42 @@ mod tests {
         assert_eq!(e.code(), ErrorCode::BadJson);
     }
 
+    #[test]
+    fn inspect_names_its_queries() {
+        assert_eq!(
+            Command::from_envelope(env("INSPECT", &["topic", "news"])).unwrap(),
+            Command::Inspect {
+                query: InspectQuery::Topic("news".into())
+            }
+        );
+        let e = Command::from_envelope(env("INSPECT", &["user"])).unwrap_err();
+        assert!(e.to_string().contains("`id`"), "{e}");
+        let e = Command::from_envelope(env("INSPECT", &["everything"])).unwrap_err();
+        assert!(
+            e.to_string().contains("sessions, topics, topic or user"),
+            "{e}"
+        );
+        let e = Command::from_envelope(env("INSPECT", &["sessions", "x"])).unwrap_err();
+        assert!(e.to_string().contains("extra"), "{e}");
+        assert_eq!(
+            Command::from_envelope(env("AUTH", &[""])).unwrap(),
+            Command::Auth {
+                secret: String::new()
+            }
+        );
+    }
+
     fn name() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9_.:/-]{1,24}"
+    }
+
+    fn inspect_query() -> impl Strategy<Value = InspectQuery> {
+        prop_oneof![
+            Just(InspectQuery::Sessions),
+            Just(InspectQuery::Topics),
+            name().prop_map(InspectQuery::Topic),
+            name().prop_map(InspectQuery::User),
+        ]
     }
 
     fn command() -> impl Strategy<Value = Command> {
@@ -705,7 +824,11 @@ mod tests {
             (name(), data.clone()).prop_map(|(id, data)| Command::StoreSession { id, data }),
             (name(), data.clone()).prop_map(|(topic, data)| Command::CacheTopic { topic, data }),
             (name(), data.clone()).prop_map(|(topic, data)| Command::StoreTopic { topic, data }),
-            (name(), data).prop_map(|(role, data)| Command::RoleStatusOk { role, data }),
+            (name(), data.clone()).prop_map(|(role, data)| Command::RoleStatusOk { role, data }),
+            text.prop_map(|secret| Command::Auth { secret }),
+            inspect_query().prop_map(|query| Command::Inspect { query }),
+            (inspect_query(), data)
+                .prop_map(|(query, data)| Command::InspectResult { query, data }),
         ]
     }
 

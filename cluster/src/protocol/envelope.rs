@@ -81,6 +81,12 @@ pub enum BodyError {
 impl Body {
     /// Parses a frame body. Leading and trailing whitespace is accepted.
     pub fn parse(body: &[u8]) -> Result<Body, BodyError> {
+        // Nearly every body is a well-formed envelope: read it straight into one, without
+        // building a `Value` first. Anything else (a bare object, an error to name) takes
+        // the general way below, which decides as it always has.
+        if let Ok(env) = serde_json::from_slice::<Envelope>(body) {
+            return Ok(Body::Envelope(env));
+        }
         let value: Value =
             serde_json::from_slice(body).map_err(|e| BodyError::Json(e.to_string()))?;
         let Value::Object(map) = value else {

@@ -71,6 +71,16 @@ pub struct MonitorBeat {
     /// Clients cut off for not reading.
     #[serde(default)]
     pub slow_drops: u64,
+    /// p2p messages written to connections of this server that those connections have not
+    /// acked yet. Counted per connection: a connection that closes takes its share with it
+    /// (the messages stay in the receiver's inbox and are replayed at the next login).
+    #[serde(default)]
+    pub pending_acks: u64,
+    /// Messages waiting in the store's inboxes (the offline queue), for every receiver,
+    /// until acked. Store-wide: every msg_server of a cluster sharing one store reports the
+    /// same figure. Absent where the store cannot count it cheaply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_depth: Option<u64>,
     #[serde(default)]
     pub uptime_secs: u64,
     /// Unix milliseconds when the beat was made.

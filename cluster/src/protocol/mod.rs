@@ -6,7 +6,7 @@
 //! - [`command`]: one typed enum of every command, parsed from and encoded to an envelope.
 //!
 //! [`events`] holds the `AnyData` payloads published on the internal channels, and
-//! [`channel`] their names. The contract is `docs/protocol.md`.
+//! [`channel`] their names; [`inspect`] the answers to `INSPECT`. The contract is `docs/protocol.md`.
 
 pub mod channel;
 pub mod command;
@@ -14,9 +14,10 @@ pub mod envelope;
 pub mod error_code;
 pub mod events;
 pub mod frame;
+pub mod inspect;
 
 pub use channel::Channel;
-pub use command::{Command, CommandError};
+pub use command::{Command, CommandError, InspectQuery};
 pub use envelope::{Body, BodyError, Envelope};
 pub use error_code::ErrorCode;
 pub use frame::{FrameCodec, FrameError, DEFAULT_MAX_FRAME};

@@ -3,6 +3,7 @@
 
 pub mod gateway;
 pub mod manager;
+pub mod monitor;
 pub mod msg_server;
 pub mod router;
 pub mod status;

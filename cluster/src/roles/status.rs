@@ -24,6 +24,9 @@ pub(crate) enum Reply {
     Nothing,
 }
 
+/// How long a finished connection may take to write its last frames.
+pub(crate) const FINISH_GRACE: Duration = Duration::from_secs(5);
+
 /// A connection silent this long is closed.
 const IDLE: Duration = Duration::from_secs(100);
 
@@ -79,7 +82,7 @@ pub(crate) async fn answer_loop<F>(
             Reply::Nothing => {}
         }
     }
-    outbox.close();
+    outbox.finish(FINISH_GRACE).await;
 }
 
 /// The refusal for a command a role does not take.

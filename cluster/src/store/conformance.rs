@@ -45,6 +45,7 @@ pub async fn run(store: Arc<dyn Store>) {
     ack_of_unknown_uuid_is_none(s).await;
     inboxes_of_different_ids_are_independent(s).await;
     concurrent_pushes_land_exactly_once(s).await;
+    pending_total_counts_at_least_this_checks_messages(s).await;
 
     clients_put_replace_get_and_list(s).await;
 }
@@ -931,6 +932,41 @@ pub async fn concurrent_pushes_land_exactly_once(store: &Arc<dyn Store>) {
             set.iter().collect::<Vec<_>>(),
         );
     }
+}
+
+/// `pending_total`, where a backend answers it, counts every inbox: at least the messages
+/// this check has pending (other runs on a shared store only add to it, or take away their
+/// own), so only a lower bound can be checked here; the backend's own tests check the exact
+/// count on a store of their own. `None` is allowed: the monitor then shows it as unknown.
+pub async fn pending_total_counts_at_least_this_checks_messages(store: &Arc<dyn Store>) {
+    let check = "pending_total_counts_at_least_this_checks_messages";
+    let p = unique(check);
+    let from = format!("{p}-from");
+    let sent: Vec<_> = (0..7)
+        .map(|n| message(&from, &format!("{p}-to{}", n % 3), n))
+        .collect();
+    for m in &sent {
+        ok(check, "push", store.push(m).await);
+    }
+    let Some(total) = ok(check, "pending_total", store.pending_total().await) else {
+        for m in &sent {
+            ok(check, "ack", store.ack(&m.to, &m.uuid).await);
+        }
+        return;
+    };
+    assert!(
+        total >= sent.len() as u64,
+        "conformance check `{check}`: pending_total is {total} with {} messages of this check pending",
+        sent.len()
+    );
+    for m in &sent {
+        ok(check, "ack", store.ack(&m.to, &m.uuid).await);
+    }
+    let after = ok(check, "pending_total", store.pending_total().await);
+    assert!(
+        after.is_some(),
+        "conformance check `{check}`: pending_total answered a count once, then None"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 //! The traits and the record types are in [`super`]; [`super::conformance`] is the test suite
 //! this backend must pass.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
@@ -25,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use redb::{
-    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
-    WriteTransaction,
+    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    Table, TableDefinition, WriteTransaction,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -405,6 +406,7 @@ fn apply_all(db: &Database, jobs: &mut [Box<dyn Job>]) -> StoreResult<()> {
         for job in jobs.iter_mut() {
             job.apply(&mut tables)?;
         }
+        tables.finish()?;
     }
     txn.commit().ctx("committing a write")
 }
@@ -431,6 +433,12 @@ struct Tables<'txn> {
     topics: Table<'txn, &'static str, &'static [u8]>,
     topic_members: Table<'txn, (&'static str, &'static str), ()>,
     clients: Table<'txn, &'static str, &'static [u8]>,
+    /// [`NEXT_INBOX_SEQ`] as this batch has moved it: read at the first push, written once
+    /// by [`Tables::finish`] rather than at every push.
+    next_seq: Option<u64>,
+    /// How this batch changes each inbox's length, written once per inbox by
+    /// [`Tables::finish`]: a batch often pushes or acks many messages of one inbox.
+    len_changes: HashMap<String, i64>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -446,7 +454,55 @@ impl<'txn> Tables<'txn> {
             topics: txn.open_table(TOPICS).ctx(what)?,
             topic_members: txn.open_table(TOPIC_MEMBERS).ctx(what)?,
             clients: txn.open_table(CLIENTS).ctx(what)?,
+            next_seq: None,
+            len_changes: HashMap::new(),
         })
+    }
+
+    /// Writes what the batch's jobs left to write at the end: the inbox seq counter and the
+    /// inbox lengths. Called once, after the last job, before the commit.
+    fn finish(&mut self) -> StoreResult<()> {
+        let what = "finishing a write";
+        if let Some(next) = self.next_seq {
+            self.counters.insert(NEXT_INBOX_SEQ, next).ctx(what)?;
+        }
+        for (id, change) in self.len_changes.drain() {
+            if change == 0 {
+                continue;
+            }
+            let len = get_u64(&self.inbox_len, &id, what)? as i64 + change;
+            if len <= 0 {
+                self.inbox_len.remove(id.as_str()).ctx(what)?;
+            } else {
+                self.inbox_len.insert(id.as_str(), len as u64).ctx(what)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The seq the next pushed message gets (see [`Tables::take_seq`]).
+    fn peek_seq(&mut self) -> StoreResult<u64> {
+        if let Some(next) = self.next_seq {
+            return Ok(next);
+        }
+        let next = get_u64(&self.counters, NEXT_INBOX_SEQ, "push")?;
+        self.next_seq = Some(next);
+        Ok(next)
+    }
+
+    fn take_seq(&mut self) -> StoreResult<u64> {
+        let seq = self.peek_seq()?;
+        self.next_seq = Some(seq + 1);
+        Ok(seq)
+    }
+
+    fn change_len(&mut self, id: &str, by: i64) {
+        match self.len_changes.get_mut(id) {
+            Some(n) => *n += by,
+            None => {
+                self.len_changes.insert(id.to_owned(), by);
+            }
+        }
     }
 
     fn add_session(&mut self, id: &str, loc: &SessionLoc) -> StoreResult<()> {
@@ -517,19 +573,22 @@ impl<'txn> Tables<'txn> {
     fn push(&mut self, msg: &StoredMessage) -> StoreResult<()> {
         let what = "push";
         let (to, uuid) = (msg.to.as_str(), msg.uuid.as_str());
-        if self.inbox_index.get((to, uuid)).ctx(what)?.is_some() {
+        let record = encode(what, msg)?;
+        let seq = self.peek_seq()?;
+        // One lookup both finds a duplicate and indexes a new message; a duplicate (rare)
+        // gets its old entry back.
+        let before = self
+            .inbox_index
+            .insert((to, uuid), seq)
+            .ctx(what)?
+            .map(|old| old.value());
+        if let Some(old) = before {
+            self.inbox_index.insert((to, uuid), old).ctx(what)?;
             return Ok(());
         }
-        let seq = match self.counters.get(NEXT_INBOX_SEQ).ctx(what)? {
-            Some(next) => next.value(),
-            None => 0,
-        };
-        self.counters.insert(NEXT_INBOX_SEQ, seq + 1).ctx(what)?;
-        let record = encode(what, msg)?;
+        self.take_seq()?;
         self.inbox.insert((to, seq), record.as_slice()).ctx(what)?;
-        self.inbox_index.insert((to, uuid), seq).ctx(what)?;
-        let len = get_u64(&self.inbox_len, to, what)?;
-        self.inbox_len.insert(to, len + 1).ctx(what)?;
+        self.change_len(to, 1);
         Ok(())
     }
 
@@ -547,12 +606,7 @@ impl<'txn> Tables<'txn> {
                 )))
             }
         };
-        let len = get_u64(&self.inbox_len, id, what)?;
-        if len <= 1 {
-            self.inbox_len.remove(id).ctx(what)?;
-        } else {
-            self.inbox_len.insert(id, len - 1).ctx(what)?;
-        }
+        self.change_len(id, -1);
         Ok(Some(msg))
     }
 
@@ -753,6 +807,12 @@ impl TopicStore for EmbeddedStore {
 
 #[async_trait]
 impl InboxStore for EmbeddedStore {
+    /// Every write is queued to the one writer thread when first polled, and the writer
+    /// applies them in queue order.
+    fn pipelines_in_order(&self) -> bool {
+        true
+    }
+
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         let msg = msg.clone();
         self.write("push", move |t| t.push(&msg)).await
@@ -781,6 +841,14 @@ impl InboxStore for EmbeddedStore {
     async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>> {
         let (id, uuid) = (id.to_owned(), uuid.to_owned());
         self.write("ack", move |t| t.ack(&id, &uuid)).await
+    }
+
+    async fn pending_total(&self) -> StoreResult<Option<u64>> {
+        let what = "pending_total";
+        // redb keeps a table's length in its root: this reads one header, scans nothing.
+        self.read(what, |txn| {
+            Ok(Some(txn.open_table(INBOX).ctx(what)?.len().ctx(what)?))
+        })
     }
 }
 
@@ -873,6 +941,23 @@ mod tests {
         conformance::run(store.clone()).await;
         // Twice at once on the same, now non-empty, store: the suite must not trip over itself.
         tokio::join!(conformance::run(store.clone()), conformance::run(store));
+    }
+
+    #[tokio::test]
+    async fn pending_total_counts_every_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("store.redb"));
+        assert_eq!(store.pending_total().await.unwrap(), Some(0));
+        for n in 0..3 {
+            store.push(&msg("bob", n)).await.unwrap();
+        }
+        store.push(&msg("carol", 9)).await.unwrap();
+        // A duplicate push adds nothing.
+        store.push(&msg("carol", 9)).await.unwrap();
+        assert_eq!(store.pending_total().await.unwrap(), Some(4));
+        store.ack("bob", "uuid-1").await.unwrap();
+        store.ack("bob", "uuid-1").await.unwrap();
+        assert_eq!(store.pending_total().await.unwrap(), Some(3));
     }
 
     #[tokio::test]
@@ -1032,6 +1117,72 @@ mod tests {
         assert_eq!(missing, Err(StoreError::NoSuchTopic("nope".into())));
         assert_eq!(store.pending_count("bob").await.unwrap(), 0);
         assert_eq!(store.members("t").await.unwrap(), ["a", "b"]);
+    }
+
+    /// A batch writes the inbox lengths and the seq counter once at its end (see
+    /// `Tables::finish`): many pushes, duplicates and acks of one inbox in one batch must
+    /// leave them as if applied one by one.
+    #[tokio::test]
+    async fn a_batch_of_pushes_and_acks_keeps_counts_and_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("store.redb"));
+        store.push(&msg("bob", 0)).await.unwrap();
+        let msgs: Vec<StoredMessage> = (0..=20).map(|n| msg("bob", n)).collect();
+        let acked_uuids = [3, 0, 17, 3].map(|n| format!("uuid-{n}"));
+        let carol_msg = msg("carol", 5);
+        let pushes = msgs[1..].iter().map(|m| store.push(m));
+        let dups = msgs.iter().map(|m| store.push(m));
+        let acks = acked_uuids.iter().map(|u| store.ack("bob", u));
+        let carol = store.push(&carol_msg);
+        let (pushed, duplicated, acked, carol) = tokio::join!(
+            futures::future::join_all(pushes),
+            futures::future::join_all(dups),
+            futures::future::join_all(acks),
+            carol,
+        );
+        assert!(pushed.into_iter().chain(duplicated).all(|r| r.is_ok()));
+        carol.unwrap();
+        let acked: Vec<_> = acked
+            .into_iter()
+            .map(|r| r.unwrap().map(|m| m.sent_at_ms))
+            .collect();
+        assert_eq!(
+            acked,
+            [Some(3), Some(0), Some(17), None],
+            "the second ack of 3 finds nothing"
+        );
+        assert_eq!(store.pending_count("bob").await.unwrap(), 18);
+        assert_eq!(store.pending_count("carol").await.unwrap(), 1);
+        let order: Vec<u64> = store
+            .pending("bob")
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.sent_at_ms)
+            .collect();
+        let want: Vec<u64> = (1..=20).filter(|n| *n != 3 && *n != 17).collect();
+        assert_eq!(order, want, "push order, each once");
+        // The counter moved on: a later push still comes last.
+        store.push(&msg("bob", 99)).await.unwrap();
+        assert_eq!(
+            store
+                .pending("bob")
+                .await
+                .unwrap()
+                .last()
+                .unwrap()
+                .sent_at_ms,
+            99
+        );
+        for n in want {
+            store
+                .ack("bob", &format!("uuid-{n}"))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        store.ack("bob", "uuid-99").await.unwrap().unwrap();
+        assert_eq!(store.pending_count("bob").await.unwrap(), 0);
     }
 
     /// What the child process of [`writes_survive_sigkill_after_one_window`] runs: write,

@@ -6,15 +6,28 @@
 //! - [`ClientStore`]: what the manager knows of each client.
 //!
 //! [`Store`] is all four; roles hold an `Arc<dyn Store>`. Backends: [`embedded`] (redb on
-//! disk, the default). [`conformance`] is the one test suite every backend must pass.
+//! disk, the default; one process only), [`redis`], [`mongo`], and [`composite`], which
+//! answers each trait from a backend of its own (sessions in Redis, the rest in MongoDB).
+//! [`choice`] says which to open. [`conformance`] is the one test suite every backend must
+//! pass.
 
+pub mod backend;
+pub mod choice;
+pub mod composite;
 pub mod conformance;
 pub mod embedded;
+pub mod mongo;
+pub mod redis;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use backend::BackendTimeouts;
+pub use choice::StoreChoice;
+pub use composite::CompositeStore;
 pub use embedded::{EmbeddedOptions, EmbeddedStore};
+pub use mongo::{MongoOptions, MongoStore};
+pub use redis::{RedisOptions, RedisStore};
 
 /// What a store operation can fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,12 +121,26 @@ pub trait TopicStore: Send + Sync {
 pub trait InboxStore: Send + Sync {
     /// Appends to the inbox of `msg.to`. A uuid already pending there is not added twice.
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()>;
+    /// Whether writes (`push`, `ack`) started one after another, each future polled once in
+    /// order before the next is started, are applied in that order even while the earlier
+    /// ones have not finished. Where true, a msg_server keeps a client's run of sends in
+    /// flight at once; where false, it awaits each before starting the next, so the inbox
+    /// keeps send order.
+    fn pipelines_in_order(&self) -> bool {
+        false
+    }
     /// The inbox of `id`, in push order.
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>>;
     /// How many messages wait for `id`.
     async fn pending_count(&self, id: &str) -> StoreResult<u64>;
     /// Removes a message from the inbox of `id`; returns it where it was pending.
     async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>>;
+    /// How many messages wait in every inbox together (the offline queue's depth), for the
+    /// monitor. `None` where the backend cannot count them cheaply: each msg_server asks
+    /// once per monitor beat, so this must not scan the inboxes.
+    async fn pending_total(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
 }
 
 #[async_trait]

@@ -178,3 +178,30 @@ async fn garbage_and_abrupt_disconnects_do_not_hurt_the_server() {
     alice.sender().send_p2p("bob", "still alive").unwrap();
     assert_eq!(next_p2p(&mut bob).await.0, "still alive");
 }
+
+#[tokio::test]
+async fn a_message_too_big_for_its_frames_is_refused_at_the_sender() {
+    let c = start_with(2, |o| o.msg_server.common.max_frame = 16 * 1024).await;
+    let mut alice = login(&c, 0, "alice").await;
+    let mut bob = login(&c, 1, "bob").await;
+    // Fits in alice's frame (about 60 bytes around it), but not in RESP_MESSAGE_P2P's
+    // (about 110 bytes around it).
+    let body = "z".repeat(16 * 1024 - 80);
+    let err = alice
+        .request(&Command::SendMessageP2p {
+            to: "bob".into(),
+            msg: body,
+            from: None,
+            uuid: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::BadArgs), "{err}");
+    assert_eq!(c.store().pending_count("bob").await.unwrap(), 0);
+    // The router's links and bob are untouched.
+    alice
+        .sender()
+        .send_p2p("bob", &"y".repeat(8 * 1024))
+        .unwrap();
+    assert_eq!(next_p2p(&mut bob).await.0.len(), 8 * 1024);
+}

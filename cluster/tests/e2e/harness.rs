@@ -234,6 +234,10 @@ impl TopicStore for Switchable {
 
 #[async_trait]
 impl InboxStore for Switchable {
+    fn pipelines_in_order(&self) -> bool {
+        self.inner.pipelines_in_order()
+    }
+
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         self.check()?;
         self.inner.push(msg).await
@@ -249,6 +253,10 @@ impl InboxStore for Switchable {
     async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>> {
         self.check()?;
         self.inner.ack(id, uuid).await
+    }
+    async fn pending_total(&self) -> StoreResult<Option<u64>> {
+        self.check()?;
+        self.inner.pending_total().await
     }
 }
 

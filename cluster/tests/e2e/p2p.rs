@@ -228,3 +228,45 @@ async fn a_router_reconnects_to_a_msg_server_that_comes_back() {
     alice.sender().send_p2p("bob", "after the restart").unwrap();
     assert_eq!(next_p2p(&mut bob).await.0, "after the restart");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbox_larger_than_the_client_queue_is_replayed_whole() {
+    let c = start_with(2, |o| o.msg_server.client_queue = 64).await;
+    let mut alice = login(&c, 0, "alice").await;
+    for i in 0..500 {
+        alice
+            .sender()
+            .send_p2p("hoarder", &format!("h{i}"))
+            .unwrap();
+    }
+    alice.sync().await.unwrap();
+    // Replayed at the pace the client reads, not cut off for not keeping up.
+    let mut hoarder = login(&c, 1, "hoarder").await;
+    for i in 0..500 {
+        let (msg, _, uuid, offline) = next_p2p(&mut hoarder).await;
+        assert_eq!((msg, offline), (format!("h{i}"), true));
+        hoarder.sender().ack(&uuid).unwrap();
+    }
+    hoarder.sync().await.unwrap();
+    assert_eq!(c.store().pending_count("hoarder").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn logging_in_again_on_the_same_connection_replays_what_waits() {
+    let c = start(1).await;
+    let alice = login(&c, 0, "alice").await;
+    let mut bob = login(&c, 0, "bob").await;
+    alice.sender().send_p2p("bob", "once").unwrap();
+    let (_, _, uuid, _) = next_p2p(&mut bob).await;
+    // Written here already: a second SEND_CLIENT_ID does not write it twice...
+    bob.login("bob").await.unwrap();
+    assert_quiet(&mut bob).await;
+    // ...but a fresh connection's repeated login gets what waits, once.
+    let mut bob2 = fishchat_cluster::client::Client::connect(&c.file().msg_servers[0])
+        .await
+        .unwrap();
+    bob2.login("bob").await.unwrap();
+    assert_eq!(next_p2p(&mut bob2).await.2, uuid);
+    bob2.login("bob").await.unwrap();
+    assert_quiet(&mut bob2).await;
+}

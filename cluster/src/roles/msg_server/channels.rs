@@ -44,31 +44,19 @@ impl Channels {
         subscriber: &str,
         secret: Option<String>,
     ) -> Result<(), Reject> {
-        if let Some(want) = &server.cfg.common.secret {
-            match secret {
-                None => {
-                    return Err(Reject::new(
-                        ErrorCode::Forbidden,
-                        "this cluster needs its secret: SUBSCRIBE_CHANNEL [channel, subscriber_id, secret]",
-                    ))
-                }
-                Some(s) if !constant_time_eq(s.as_bytes(), want.as_bytes()) => {
-                    tracing::warn!(server = %server.addr, peer = %conn.peer, subscriber, "subscribe refused: wrong secret");
-                    return Err(Reject::new(ErrorCode::Forbidden, "wrong cluster secret"));
-                }
-                Some(_) => {}
-            }
-        }
+        check_secret(
+            server,
+            conn,
+            secret.as_deref(),
+            "SUBSCRIBE_CHANNEL [channel, subscriber_id, secret]",
+        )?;
         let ch: Channel =
             channel
                 .parse()
                 .map_err(|e: crate::protocol::channel::UnknownChannel| {
                     Reject::new(ErrorCode::BadArgs, e.to_string())
                 })?;
-        if !conn.internal {
-            conn.internal = true;
-            conn.outbox.set_limit(server.cfg.internal_queue);
-        }
+        make_internal(server, conn);
         if conn.subscribed.contains(&ch) {
             return Ok(());
         }
@@ -81,7 +69,7 @@ impl Channels {
                 outbox: conn.outbox.clone(),
             });
         self.counts[ch.index()].fetch_add(1, Ordering::Relaxed);
-        tracing::info!(server = %server.addr, peer = %conn.peer, subscriber, channel = %ch, "subscribed");
+        tracing::debug!(server = %server.addr, peer = %conn.peer, subscriber, channel = %ch, "subscribed");
         if ch == Channel::Monitor {
             // A new watcher gets a beat at once rather than after a whole period.
             let _ = conn.outbox.send(super::stats::beat_frame(server));
@@ -114,6 +102,39 @@ impl Channels {
                 tracing::warn!(server = %server.addr, channel = %ch, conn = s.conn, "cutting off a subscriber that is not reading");
             }
         }
+    }
+}
+
+/// Checks a presented cluster secret: where the cluster has one, a missing (`usage` says
+/// how to give it) or wrong secret is `FORBIDDEN`. Shared by `SUBSCRIBE_CHANNEL` and `AUTH`.
+pub(crate) fn check_secret(
+    server: &Server,
+    conn: &Conn,
+    secret: Option<&str>,
+    usage: &str,
+) -> Result<(), Reject> {
+    let Some(want) = &server.cfg.common.secret else {
+        return Ok(());
+    };
+    match secret {
+        None => Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!("this cluster needs its secret: {usage}"),
+        )),
+        Some(s) if !constant_time_eq(s.as_bytes(), want.as_bytes()) => {
+            tracing::warn!(server = %server.addr, peer = %conn.peer, "refused: wrong cluster secret");
+            Err(Reject::new(ErrorCode::Forbidden, "wrong cluster secret"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The connection presented the secret: it may send internal commands, and gets the larger
+/// queue internal links need.
+pub(crate) fn make_internal(server: &Server, conn: &mut Conn) {
+    if !conn.internal {
+        conn.internal = true;
+        conn.outbox.set_limit(server.cfg.internal_queue);
     }
 }
 

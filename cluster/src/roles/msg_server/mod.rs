@@ -7,9 +7,11 @@
 //! - [`topics`]: create, join, topic messages.
 //! - [`channels`]: `SUBSCRIBE_CHANNEL` and publishing.
 //! - [`stats`]: counters and the monitor beat.
+//! - [`inspect`]: `AUTH` and `INSPECT`, for operator tools.
 
 mod channels;
 mod connection;
+mod inspect;
 mod p2p;
 mod sessions;
 mod stats;
@@ -87,6 +89,16 @@ pub async fn run(
         Some(a) => a.clone(),
         None => listener.local_addr()?.to_string(),
     };
+    // Other roles and clients are sent to this address: 0.0.0.0 would send them nowhere.
+    if addr
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|a| a.ip().is_unspecified())
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("msg_server would advertise {addr}, which nobody can reach: set the address it is reached at (LocalIP)"),
+        ));
+    }
     match store.clear_server(&addr).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(server = %addr, stale = n, "forgot sessions of a previous run"),

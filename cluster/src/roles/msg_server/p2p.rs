@@ -5,37 +5,204 @@
 //! the receiver is also connected elsewhere. It stays in the inbox until one of the
 //! receiver's connections acks it, so a receiver that is offline, or whose connection just
 //! dropped, gets it at its next login, with the same uuid.
+//!
+//! Sends and acks a connection sent together are acted on as a run ([`run`]): their store
+//! writes go together, then each takes effect in order.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 
+use futures::future::BoxFuture;
+
+use super::connection::Conn;
 use super::sessions::{message_key, LocalConn};
 use super::{Reject, Server};
 use crate::protocol::events::now_ms;
 use crate::protocol::{Channel, Command, ErrorCode};
-use crate::store::StoredMessage;
+use crate::store::{StoreResult, StoredMessage};
 
-/// `SEND_MESSAGE_P2P [to, msg, from?, uuid?]` from a logged-in client.
-pub(crate) async fn send(
-    server: &Arc<Server>,
-    me: &Arc<LocalConn>,
+/// A p2p send or ack taken for a run (see [`run`]), checked, with its store write to do.
+pub(crate) enum Staged {
+    /// `SEND_MESSAGE_P2P`: push `msg` to the receiver's inbox, then deliver it.
+    Send(StoredMessage),
+    /// `P2P_ACK`: take the message out of `id`'s inbox, then tell its sender.
+    Ack { id: String, uuid: String },
+    /// Refused before it reached the store; answered in its turn.
+    Refused(Reject),
+}
+
+/// Takes a `SEND_MESSAGE_P2P` or `P2P_ACK` for a run, checking what needs no store; gives
+/// any other command back.
+pub(crate) fn stage(server: &Server, conn: &Conn, cmd: Command) -> Result<Staged, Command> {
+    let staged = match cmd {
+        Command::SendMessageP2p {
+            to,
+            msg,
+            from,
+            uuid,
+        } => conn
+            .me()
+            .and_then(|me| prepare_send(server, me, to, msg, from, uuid))
+            .map(Staged::Send),
+        Command::P2pAck { id, uuid } => conn.me().and_then(|me| prepare_ack(server, me, id, uuid)),
+        other => return Err(other),
+    };
+    Ok(staged.unwrap_or_else(Staged::Refused))
+}
+
+/// `SEND_MESSAGE_P2P [to, msg, from?, uuid?]` from a logged-in client: the message to push.
+fn prepare_send(
+    server: &Server,
+    me: &LocalConn,
     to: String,
     msg: String,
     from: Option<String>,
     uuid: Option<String>,
-) -> Result<(), Reject> {
+) -> Result<StoredMessage, Reject> {
     check_sender(me, from.as_deref())?;
+    check_body(server, &msg, &[&to, &me.id])?;
     let uuid = client_uuid(uuid)?;
     server.stats.msg_in.fetch_add(1, Ordering::Relaxed);
-    let m = StoredMessage {
+    Ok(StoredMessage {
         uuid,
         from: me.id.clone(),
         to,
         msg,
         sent_at_ms: now_ms(),
-    };
-    server.store.push(&m).await?;
+    })
+}
 
+/// `P2P_ACK [my_id, uuid]`: the message is delivered; its sender hears `P2P_DELIVERED`.
+fn prepare_ack(
+    server: &Server,
+    me: &LocalConn,
+    id: String,
+    uuid: String,
+) -> Result<Staged, Reject> {
+    if id != me.id {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!("you are logged in as {:?} and cannot ack for {id:?}", me.id),
+        ));
+    }
+    server.stats.acks.fetch_add(1, Ordering::Relaxed);
+    me.acked(server, message_key(&uuid));
+    // Stored uuids are lower-case and hyphenated; an ack spelled otherwise means the same.
+    let uuid = uuid::Uuid::parse_str(&uuid)
+        .map(|u| u.hyphenated().to_string())
+        .unwrap_or(uuid);
+    Ok(Staged::Ack { id, uuid })
+}
+
+/// Acts on a run of p2p sends and acks one connection sent together, as if one after
+/// another: every store write of the run first, in order and at once (for the embedded
+/// store, one commit), then what each does, in order (a message is delivered only once
+/// its push has been accepted). So a client that keeps many messages in flight costs the
+/// store one trip per run rather than one per message, and its receivers get them in one
+/// write.
+pub(crate) async fn run(server: &Arc<Server>, conn: &Conn, run: Vec<Staged>) {
+    if run.is_empty() {
+        return;
+    }
+    let store = &server.store;
+    let writes = run
+        .iter()
+        .map(|s| -> BoxFuture<'_, StoreResult<Option<StoredMessage>>> {
+            match s {
+                Staged::Send(m) => Box::pin(async move { store.push(m).await.map(|()| None) }),
+                Staged::Ack { id, uuid } => store.ack(id, uuid),
+                Staged::Refused(_) => Box::pin(async { Ok(None) }),
+            }
+        });
+    let results = if store.pipelines_in_order() {
+        join_in_order(writes.collect()).await
+    } else {
+        // The store may apply concurrent writes in any order: one at a time keeps the
+        // inbox in send order.
+        let mut results = Vec::with_capacity(run.len());
+        for w in writes {
+            results.push(w.await);
+        }
+        results
+    };
+    let mut away = Elsewhere::default();
+    for (staged, result) in run.into_iter().zip(results) {
+        let done = match (staged, result) {
+            (Staged::Refused(reject), _) => Err(reject),
+            (_, Err(e)) => Err(Reject::from(e)),
+            (Staged::Send(m), Ok(_)) => {
+                deliver(server, m, &mut away).await;
+                Ok(())
+            }
+            // None: another device of ours acked it first, or it was never ours.
+            (Staged::Ack { .. }, Ok(None)) => Ok(()),
+            (Staged::Ack { uuid, .. }, Ok(Some(m))) => {
+                receipt(server, &uuid, m, &mut away).await;
+                Ok(())
+            }
+        };
+        if let Err(reject) = done {
+            conn.refuse(reject);
+        }
+    }
+}
+
+/// Awaits every future, polling each first in the order given, so that their requests
+/// reach the store in that order; the results come back in the same order.
+async fn join_in_order<T>(mut futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
+    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, r) in futures.iter_mut().zip(results.iter_mut()) {
+            if r.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *r = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    results
+        .into_iter()
+        .map(|r| r.expect("every future is done"))
+        .collect()
+}
+
+/// Whether ids are connected to other msg_servers, asked once per id in a run.
+///
+/// One answer serves every message of the run: all of them were pushed before it was asked.
+/// A session that starts elsewhere after the question replays its inbox after it starts
+/// (see [`super::sessions::login`]), so it finds every message pushed before the question;
+/// the same holds for each message as it did when each one asked for itself.
+#[derive(Default)]
+struct Elsewhere {
+    known: Vec<(String, bool)>,
+}
+
+impl Elsewhere {
+    async fn check(&mut self, server: &Server, id: &str) -> bool {
+        if let Some((_, away)) = self.known.iter().find(|(k, _)| k == id) {
+            return *away;
+        }
+        let away = elsewhere(server, id).await;
+        // A run names few ids (a client writes to a few peers at a time); keep it small.
+        if self.known.len() < 64 {
+            self.known.push((id.to_string(), away));
+        }
+        away
+    }
+}
+
+/// A pushed message: written to the receiver's connections here, and published on
+/// `/sysctrl/send` when the receiver is connected elsewhere too.
+async fn deliver(server: &Server, m: StoredMessage, away: &mut Elsewhere) {
     let key = message_key(&m.uuid);
     let frame = Command::RespMessageP2p {
         msg: m.msg.clone(),
@@ -46,11 +213,11 @@ pub(crate) async fn send(
     }
     .to_frame();
     for c in server.sessions.get(&m.to) {
-        if c.deliver(server, key, frame.clone()) {
+        if c.deliver(server, key, frame.clone(), true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
-    if elsewhere(server, &m.to).await {
+    if away.check(server, &m.to).await {
         server.channels.publish(
             server,
             Channel::Send,
@@ -63,29 +230,12 @@ pub(crate) async fn send(
             .to_frame(),
         );
     }
-    Ok(())
 }
 
-/// `P2P_ACK [my_id, uuid]`: the message is delivered; its sender hears `P2P_DELIVERED`.
-pub(crate) async fn ack(
-    server: &Arc<Server>,
-    me: &Arc<LocalConn>,
-    id: &str,
-    uuid: &str,
-) -> Result<(), Reject> {
-    if id != me.id {
-        return Err(Reject::new(
-            ErrorCode::Forbidden,
-            format!("you are logged in as {:?} and cannot ack for {id:?}", me.id),
-        ));
-    }
-    server.stats.acks.fetch_add(1, Ordering::Relaxed);
-    // None: another device of ours acked it first, or it was never ours. Nothing to do.
-    let Some(m) = server.store.ack(id, uuid).await? else {
-        return Ok(());
-    };
+/// An acked message: its sender hears `P2P_DELIVERED`, here and where else it is connected.
+async fn receipt(server: &Server, uuid: &str, m: StoredMessage, away: &mut Elsewhere) {
     delivered_routed(server, uuid, &m.to, &m.from);
-    if elsewhere(server, &m.from).await {
+    if away.check(server, &m.from).await {
         server.channels.publish(
             server,
             Channel::Send,
@@ -97,7 +247,6 @@ pub(crate) async fn ack(
             .to_frame(),
         );
     }
-    Ok(())
 }
 
 /// `ROUTE_MESSAGE_P2P` from the router: the message is in the receiver's inbox already
@@ -117,7 +266,7 @@ pub(crate) fn routed(server: &Server, to: String, msg: String, from: String, uui
     }
     .to_frame();
     for c in conns {
-        if c.deliver(server, key, frame.clone()) {
+        if c.deliver(server, key, frame.clone(), true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -153,6 +302,38 @@ async fn elsewhere(server: &Server, id: &str) -> bool {
             false
         }
     }
+}
+
+/// What a message's frame needs beside its body and its names: command name, uuid, times,
+/// the "offline" mark, JSON punctuation. Generous on purpose.
+const FRAME_OVERHEAD: usize = 256;
+
+/// A message whose frames would not fit under the maximum frame length is refused here,
+/// at the sender: otherwise the frames made from it (with the names `names` beside it)
+/// would be refused by every receiver, and a message kept in an inbox would cut its
+/// receiver's connection at every login.
+pub(crate) fn check_body(server: &Server, msg: &str, names: &[&str]) -> Result<(), Reject> {
+    let around: usize = FRAME_OVERHEAD + names.iter().map(|n| json_len(n)).sum::<usize>();
+    let max = server.cfg.common.max_frame.saturating_sub(around);
+    let len = json_len(msg);
+    if len > max {
+        return Err(Reject::new(
+            ErrorCode::BadArgs,
+            format!("the message is {len} bytes once encoded; at most {max} fit in a frame"),
+        ));
+    }
+    Ok(())
+}
+
+/// Length of `s` as a JSON string body, escaped the way the encoder escapes it.
+fn json_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// The sender is the logged-in id; a `from` that differs is refused.

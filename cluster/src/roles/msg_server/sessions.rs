@@ -21,11 +21,20 @@ use crate::store::SessionLoc;
 /// twice (live and from the inbox at login) is written once.
 const SEEN_CAPACITY: usize = 1024;
 
+/// How many p2p messages written to one connection and not yet acked it keeps count of, for
+/// the monitor's `PendingAcks`. A client that holds more unacked counts as this many: the
+/// bound keeps a client that never acks from growing the set without end (the messages
+/// themselves are safe in its inbox either way).
+const UNACKED_CAPACITY: usize = 16 * 1024;
+
 /// One logged-in connection.
 pub(crate) struct LocalConn {
     pub id: String,
     pub conn: u64,
     pub outbox: Outbox,
+    /// The client's address, and when it logged in (Unix ms): for `INSPECT [sessions]`.
+    pub peer: std::net::SocketAddr,
+    pub since_ms: u64,
     seen: Mutex<Seen>,
 }
 
@@ -33,12 +42,18 @@ pub(crate) struct LocalConn {
 struct Seen {
     set: HashSet<u128>,
     order: VecDeque<u128>,
+    /// p2p messages written here and not acked here yet.
+    unacked: HashSet<u128>,
+    /// Logged out: its unacked share has been taken off the server's count, so a message
+    /// that still reaches it (a sender looked it up just before) must not be counted.
+    closed: bool,
 }
 
 impl LocalConn {
     /// Writes a message frame unless this connection was given the same message already.
-    /// Returns whether it was written.
-    pub fn deliver(&self, server: &Server, key: u128, frame: Bytes) -> bool {
+    /// Returns whether it was written. A p2p message (`expects_ack`) counts as pending until
+    /// this connection acks it or closes.
+    pub fn deliver(&self, server: &Server, key: u128, frame: Bytes, expects_ack: bool) -> bool {
         {
             let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             if !seen.set.insert(key) {
@@ -50,8 +65,37 @@ impl LocalConn {
                     seen.set.remove(&old);
                 }
             }
+            // Counted before the write so that an ack can never overtake it; a write that
+            // fails cuts the connection, and its logout takes the count back.
+            if expects_ack
+                && !seen.closed
+                && seen.unacked.len() < UNACKED_CAPACITY
+                && seen.unacked.insert(key)
+            {
+                server.stats.pending_acks.fetch_add(1, Ordering::Relaxed);
+            }
         }
         self.send(server, frame)
+    }
+
+    /// This connection acked the message `key`; whether it was counted as pending here.
+    pub fn acked(&self, server: &Server, key: u128) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let was = seen.unacked.remove(&key);
+        if was {
+            server.stats.pending_acks.fetch_sub(1, Ordering::Relaxed);
+        }
+        was
+    }
+
+    /// The connection is gone: its unacked messages no longer wait on it (they wait in the
+    /// inbox for the next login, as the offline queue).
+    fn close(&self, server: &Server) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.closed = true;
+        let n = seen.unacked.len() as u64;
+        seen.unacked.clear();
+        server.stats.pending_acks.fetch_sub(n, Ordering::Relaxed);
     }
 
     /// Writes any frame; a connection that is not reading is cut.
@@ -118,6 +162,14 @@ impl LocalSessions {
         self.by_id.get(id).map(|v| v.clone()).unwrap_or_default()
     }
 
+    /// Every logged-in connection, ordered by id then connection.
+    pub fn all(&self) -> Vec<Arc<LocalConn>> {
+        let mut all: Vec<Arc<LocalConn>> =
+            self.by_id.iter().flat_map(|e| e.value().clone()).collect();
+        all.sort_by(|a, b| (&a.id, a.conn).cmp(&(&b.id, b.conn)));
+        all
+    }
+
     /// Logged-in connections.
     pub fn connections(&self) -> u64 {
         self.conns.load(Ordering::Relaxed)
@@ -139,7 +191,10 @@ impl LocalSessions {
 pub(crate) async fn login(server: &Arc<Server>, conn: &mut Conn, id: String) -> Result<(), Reject> {
     if let Some(me) = &conn.client {
         if me.id == id {
-            return Ok(());
+            // Logged in already: replay again what waits (a replay that failed before, an
+            // original client asking twice). Nothing already written here is written twice.
+            let me = me.clone();
+            return replay(server, &me).await;
         }
         return Err(Reject::new(
             ErrorCode::Forbidden,
@@ -150,6 +205,8 @@ pub(crate) async fn login(server: &Arc<Server>, conn: &mut Conn, id: String) -> 
         id: id.clone(),
         conn: conn.id,
         outbox: conn.outbox.clone(),
+        peer: conn.peer,
+        since_ms: now_ms(),
         seen: Mutex::new(Seen::default()),
     });
     server.sessions.add(local.clone());
@@ -160,8 +217,13 @@ pub(crate) async fn login(server: &Arc<Server>, conn: &mut Conn, id: String) -> 
     conn.client = Some(local.clone());
     tracing::debug!(server = %server.addr, client = %id, conn = conn.id, peer = %conn.peer, "logged in");
     publish_session(server, conn, &id, true);
+    replay(server, &local).await
+}
 
-    let pending = match server.store.pending(&id).await {
+/// Writes the inbox of `local`'s id to it, oldest first, at the pace the client reads.
+async fn replay(server: &Arc<Server>, local: &Arc<LocalConn>) -> Result<(), Reject> {
+    let id = &local.id;
+    let pending = match server.store.pending(id).await {
         Ok(p) => p,
         Err(e) => {
             // Logged in, but the inbox cannot be read now: say so; it is replayed next time.
@@ -172,7 +234,16 @@ pub(crate) async fn login(server: &Arc<Server>, conn: &mut Conn, id: String) -> 
             ));
         }
     };
+    // Leave half the queue for live traffic; a client that takes nothing for the dead-session
+    // time is cut, and gets the rest at its next login.
+    let room = (local.outbox.limit() / 2).max(1);
+    let stall = server.cfg.scan_dead_session_timeout * 2;
     for m in pending {
+        if local.outbox.queued() >= room && !local.outbox.wait_room(room, stall).await {
+            tracing::info!(server = %server.addr, client = %id, "client stopped reading its offline messages");
+            local.outbox.cut();
+            return Ok(());
+        }
         let frame = Command::RespMessageP2p {
             msg: m.msg,
             from: m.from,
@@ -181,7 +252,7 @@ pub(crate) async fn login(server: &Arc<Server>, conn: &mut Conn, id: String) -> 
             offline: true,
         }
         .to_frame();
-        if local.deliver(server, message_key(&m.uuid), frame) {
+        if local.deliver(server, message_key(&m.uuid), frame, true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -192,6 +263,7 @@ pub(crate) async fn login(server: &Arc<Server>, conn: &mut Conn, id: String) -> 
 /// `/store/client-info`.
 pub(crate) async fn logout(server: &Arc<Server>, conn: &Conn, me: Arc<LocalConn>) {
     server.sessions.remove(&me);
+    me.close(server);
     if let Err(e) = server.store.remove_session(&me.id, &me.loc(server)).await {
         tracing::warn!(server = %server.addr, client = %me.id, error = %e, "could not remove session from the store");
     }
@@ -210,7 +282,7 @@ fn publish_session(server: &Server, conn: &Conn, id: &str, alive: bool) {
     };
     if alive && server.channels.has(Channel::ClientStatus) {
         let cache = SessionEvent {
-            max_age: Some(server.cfg.scan_dead_session_timeout.as_secs() * 2),
+            max_age: Some(server.cfg.expire.as_secs()),
             ..event.clone()
         };
         server.channels.publish(

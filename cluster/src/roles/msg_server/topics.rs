@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::connection::Conn;
-use super::p2p::{check_sender, client_uuid};
+use super::p2p::{check_body, check_sender, client_uuid};
 use super::sessions::{message_key, LocalConn};
 use super::{Reject, Server};
 use crate::protocol::events::{now_ms, Member, TopicEvent};
@@ -83,6 +83,7 @@ pub(crate) async fn send(
     uuid: Option<String>,
 ) -> Result<(), Reject> {
     check_sender(me, from.as_deref())?;
+    check_body(server, &msg, &[&topic, &me.id])?;
     let uuid = client_uuid(uuid)?;
     let members = server.store.members(&topic).await?;
     if members.binary_search(&me.id).is_err() {
@@ -147,7 +148,7 @@ fn deliver(
                     .to_frame()
                 })
                 .clone();
-            if c.deliver(server, key, f) {
+            if c.deliver(server, key, f, false) {
                 server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -164,7 +165,7 @@ fn publish(server: &Server, record: &TopicRecord, members: Vec<String>) {
     };
     if server.channels.has(Channel::TopicStatus) {
         let cache = TopicEvent {
-            max_age: Some(server.cfg.scan_dead_session_timeout.as_secs() * 2),
+            max_age: Some(server.cfg.expire.as_secs()),
             ..event.clone()
         };
         server.channels.publish(

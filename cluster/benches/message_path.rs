@@ -1,0 +1,146 @@
+//! Micro-benchmarks of what every p2p message costs a msg_server, piece by piece: framing,
+//! parsing the client's `SEND_MESSAGE_P2P`, encoding the `RESP_MESSAGE_P2P` it delivers,
+//! and the embedded store's push and ack (alone, and as a batch shares one commit).
+//!
+//! `cargo bench -p fishchat-cluster --bench message_path`. The whole path, sockets and
+//! all, is measured by `fishchat-admin bench` (docs/benchmarks.md).
+
+use bytes::BytesMut;
+use divan::{black_box, Bencher};
+use fishchat_cluster::protocol::frame::encode_frame;
+use fishchat_cluster::protocol::{Body, Command, FrameCodec};
+use fishchat_cluster::store::{EmbeddedOptions, EmbeddedStore, InboxStore, StoredMessage};
+use tokio_util::codec::Decoder;
+
+fn main() {
+    divan::main();
+}
+
+/// What a client sends: a 64-byte message to `bob`.
+fn send_body() -> Vec<u8> {
+    let frame = Command::SendMessageP2p {
+        to: "bob".into(),
+        msg: format!("t=123456789;s=7;q=42;{}", "x".repeat(43)),
+        from: Some("alice".into()),
+        uuid: None,
+    }
+    .to_frame();
+    frame[4..].to_vec()
+}
+
+fn resp() -> Command {
+    Command::RespMessageP2p {
+        msg: format!("t=123456789;s=7;q=42;{}", "x".repeat(43)),
+        from: "alice".into(),
+        uuid: "0b5a1c6e-8f35-4f0e-9d0b-2d0a9c8f7e61".into(),
+        sent_at_ms: Some(1_700_000_000_000),
+        offline: false,
+    }
+}
+
+mod codec {
+    use super::*;
+
+    /// Splitting 64 frames out of one read.
+    #[divan::bench]
+    fn decode_64_frames(b: Bencher) {
+        let body = send_body();
+        let mut wire = BytesMut::new();
+        for _ in 0..64 {
+            wire.extend_from_slice(&encode_frame(&body));
+        }
+        b.bench_local(|| {
+            let mut buf = wire.clone();
+            let mut codec = FrameCodec::default();
+            let mut n = 0;
+            while let Ok(Some(f)) = codec.decode(&mut buf) {
+                n += black_box(f).len();
+            }
+            n
+        });
+    }
+
+    #[divan::bench]
+    fn parse_envelope(b: Bencher) {
+        let body = send_body();
+        b.bench_local(|| Body::parse(black_box(&body)).unwrap());
+    }
+
+    #[divan::bench]
+    fn parse_command(b: Bencher) {
+        let body = send_body();
+        b.bench_local(|| Command::from_body(black_box(&body)).unwrap());
+    }
+
+    #[divan::bench]
+    fn encode_resp_message(b: Bencher) {
+        let c = resp();
+        b.bench_local(|| black_box(&c).to_frame());
+    }
+}
+
+mod store {
+    use super::*;
+
+    fn message(n: u64) -> StoredMessage {
+        StoredMessage {
+            uuid: format!("0b5a1c6e-8f35-4f0e-9d0b-{n:012}"),
+            from: "alice".into(),
+            to: format!("bob{}", n % 16),
+            msg: "x".repeat(64),
+            sent_at_ms: n,
+        }
+    }
+
+    /// One message pushed and acked, each waiting for its own commit: the cost of a
+    /// client that sends one message at a time.
+    #[divan::bench(sample_count = 30, sample_size = 20)]
+    fn push_then_ack_one_at_a_time(b: Bencher) {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            EmbeddedStore::open(&dir.path().join("s.redb"), EmbeddedOptions::default()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut n = 0;
+        b.bench_local(|| {
+            n += 1;
+            let m = message(n);
+            rt.block_on(async {
+                store.push(&m).await.unwrap();
+                store.ack(&m.to, &m.uuid).await.unwrap();
+            })
+        });
+    }
+
+    /// 64 messages pushed together, then acked together: what a run of pipelined sends
+    /// (and its receiver's acks) costs, per message when divided by 64.
+    #[divan::bench(sample_count = 30, sample_size = 5)]
+    fn push_then_ack_64_in_one_batch(b: Bencher) {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            EmbeddedStore::open(&dir.path().join("s.redb"), EmbeddedOptions::default()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut n = 0;
+        b.bench_local(|| {
+            let batch: Vec<StoredMessage> = (0..64)
+                .map(|_| {
+                    n += 1;
+                    message(n)
+                })
+                .collect();
+            rt.block_on(async {
+                let pushes = batch.iter().map(|m| store.push(m));
+                for r in futures::future::join_all(pushes).await {
+                    r.unwrap();
+                }
+                let acks = batch.iter().map(|m| store.ack(&m.to, &m.uuid));
+                for r in futures::future::join_all(acks).await {
+                    r.unwrap();
+                }
+            })
+        });
+    }
+}

@@ -1,0 +1,107 @@
+//! Frames a client sends at once: the p2p sends and acks among them go to the store
+//! together, yet each takes effect in its turn and is answered as if it came alone.
+
+use fishchat_cluster::protocol::{Command, ErrorCode};
+use tokio::io::AsyncWriteExt;
+
+use crate::harness::*;
+
+async fn raw_login(addr: &str, id: &str) -> Raw {
+    let mut raw = Raw::connect(addr).await;
+    raw.send(&Command::SendClientId { id: id.into() }).await;
+    raw.send(&Command::Sync { token: "in".into() }).await;
+    assert_eq!(
+        raw.recv().await,
+        Some(Command::SyncDone { token: "in".into() })
+    );
+    raw
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_keeps_its_order_and_answers_a_refusal_in_its_place() {
+    let c = start(1).await;
+    let addr = c.file().msg_servers[0].clone();
+    let mut alice = raw_login(&addr, "alice").await;
+    let mut bob = raw_login(&addr, "bob").await;
+
+    // One write: 100 messages, the 50th claiming to be from someone else, then a barrier.
+    let mut burst = Vec::new();
+    for i in 0..100 {
+        let from = if i == 50 { "mallory" } else { "alice" };
+        burst.extend_from_slice(
+            &Command::SendMessageP2p {
+                to: "bob".into(),
+                msg: format!("m{i}"),
+                from: Some(from.into()),
+                uuid: None,
+            }
+            .to_frame(),
+        );
+    }
+    burst.extend_from_slice(
+        &Command::Sync {
+            token: "burst".into(),
+        }
+        .to_frame(),
+    );
+    alice.stream.write_all(&burst).await.unwrap();
+    alice.expect_error(ErrorCode::Forbidden).await;
+    assert_eq!(
+        alice.recv().await,
+        Some(Command::SyncDone {
+            token: "burst".into()
+        }),
+        "the barrier comes after every answer to the burst"
+    );
+
+    let mut uuids = Vec::new();
+    for i in (0..100).filter(|i| *i != 50) {
+        match bob.recv().await {
+            Some(Command::RespMessageP2p {
+                msg, from, uuid, ..
+            }) => {
+                assert_eq!(
+                    (msg.as_str(), from.as_str()),
+                    (format!("m{i}").as_str(), "alice")
+                );
+                uuids.push(uuid);
+            }
+            other => panic!("expected m{i}, got {other:?}"),
+        }
+    }
+    assert_eq!(c.store().pending_count("bob").await.unwrap(), 99);
+
+    // Bob acks them all in one write: the inbox empties, alice hears of each in order.
+    let mut acks = Vec::new();
+    for u in &uuids {
+        acks.extend_from_slice(
+            &Command::P2pAck {
+                id: "bob".into(),
+                uuid: u.clone(),
+            }
+            .to_frame(),
+        );
+    }
+    acks.extend_from_slice(
+        &Command::Sync {
+            token: "acked".into(),
+        }
+        .to_frame(),
+    );
+    bob.stream.write_all(&acks).await.unwrap();
+    assert_eq!(
+        bob.recv().await,
+        Some(Command::SyncDone {
+            token: "acked".into()
+        })
+    );
+    for u in &uuids {
+        match alice.recv().await {
+            Some(Command::P2pDelivered { uuid, to, .. }) => {
+                assert_eq!((&uuid, to.as_str()), (u, "bob"));
+            }
+            other => panic!("expected P2P_DELIVERED {u}, got {other:?}"),
+        }
+    }
+    assert_eq!(c.store().pending_count("bob").await.unwrap(), 0);
+}
