@@ -1,0 +1,46 @@
+//! `fishchat-admin`: for operators, in the spirit of `nats sub`, `redis-cli` and `kcat`.
+//!
+//! The binary is thin, like `fishchat`: parse arguments ([`cmd`], one file per subcommand),
+//! set up logging, run the subcommand on a tokio runtime, and turn its error into one line
+//! and an exit code. What it shares with `fishchat` (the roles, finding a cluster, tables)
+//! is in the `fishchat_cli` library.
+
+mod cmd;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use fishchat_cli::{logging, report};
+
+/// fishchat-admin: launch, watch and inspect a fishchat cluster.
+///
+/// It finds the cluster from --cluster FILE, --data-dir DIR or --server ADDR, by default the
+/// local `fishchat up` cluster's cluster.json; the secret from that file, --secret or
+/// FISHCHAT_SECRET. Output is for people on a terminal and JSON when piped (or --json).
+/// Logs go to stderr; set RUST_LOG to change what is shown.
+#[derive(Debug, Parser)]
+#[command(name = "fishchat-admin", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: cmd::Cmd,
+}
+
+/// How long the runtime may take to wind down tasks still running once the subcommand has
+/// returned.
+const RUNTIME_EXIT_GRACE: Duration = Duration::from_millis(500);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init_with(cli.cmd.log_filter());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(cli.cmd.run());
+    runtime.shutdown_timeout(RUNTIME_EXIT_GRACE);
+    report::exit_code(result)
+}

@@ -1,0 +1,43 @@
+//! `fishchat`: run a FishChat cluster and (later) talk to it.
+//!
+//! The binary is thin: parse arguments ([`cmd`], one file per subcommand), set up logging
+//! ([`logging`]), run the subcommand on a tokio runtime, and turn its error into a message
+//! and an exit code. Everything that serves or speaks the protocol is in `fishchat-cluster`.
+
+use fishchat_cli::{cmd, logging, report};
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// fishchat: a Rust rebuild of FishChatServer, wire-compatible with its clients.
+///
+/// Logs go to stderr; set RUST_LOG to change what is shown (default: info for fishchat).
+#[derive(Debug, Parser)]
+#[command(name = "fishchat", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: cmd::Cmd,
+}
+
+/// How long the runtime may take to wind down tasks that are still running once the
+/// subcommand has returned, so an exit is never held up by a stuck task.
+const RUNTIME_EXIT_GRACE: Duration = Duration::from_millis(500);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.cmd.logs_to_stderr() {
+        logging::init();
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(cli.cmd.run());
+    runtime.shutdown_timeout(RUNTIME_EXIT_GRACE);
+    report::exit_code(result)
+}

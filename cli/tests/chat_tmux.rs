@@ -1,0 +1,244 @@
+//! End to end: the real `fishchat chat` binary in tmux, against a live cluster (in this
+//! process, on OS-chosen ports), with a scripted SDK client on the other side. Keys go in
+//! with `tmux send-keys`; the screen comes back with `tmux capture-pane`, polled until
+//! what is expected shows or a deadline passes.
+//!
+//! Needs tmux: without it the test is skipped loudly, or fails where
+//! FISHCHAT_REQUIRE_BACKENDS=1 (CI installs tmux).
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use fishchat_cluster::client::{Client, Event};
+use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
+
+/// Generous: a debug build starting on a busy 2-core machine.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    /// Whether tmux runs here; skips loudly (or fails, where backends are required).
+    fn available() -> bool {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            if std::env::var("FISHCHAT_REQUIRE_BACKENDS").as_deref() == Ok("1") {
+                panic!("tmux is not installed and FISHCHAT_REQUIRE_BACKENDS=1: install tmux (apt-get install tmux)");
+            }
+            eprintln!();
+            eprintln!("!!! SKIPPED: tmux is not installed; the TUI end-to-end test did not run.");
+            eprintln!("!!! Install it (apt-get install tmux) to run it.");
+            eprintln!();
+        }
+        ok
+    }
+
+    /// Runs `command` in a new 120×40 session. When it exits the shell says how and
+    /// stays, so its last words can be read.
+    fn start(name: &str, command: &str) -> Tmux {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let t = Tmux {
+            socket: format!(
+                "fishchat-test-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ),
+            session: name.to_string(),
+        };
+        let script = format!("{command}; echo \"[exited $?]\"; sleep 600");
+        let out = t.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &script,
+        ]);
+        assert!(out.status.success(), "tmux new-session: {out:?}");
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux runs")
+    }
+
+    /// Types `text` as it is.
+    fn type_text(&self, text: &str) {
+        let out = self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
+        assert!(out.status.success(), "send-keys: {out:?}");
+    }
+
+    /// Presses keys by tmux's names ("Enter", "C-c", "M-2").
+    fn press(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        let out = self.tmux(&args);
+        assert!(out.status.success(), "send-keys: {out:?}");
+    }
+
+    fn screen(&self) -> String {
+        let out = self.tmux(&["capture-pane", "-p", "-t", &self.session]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until it shows `needle`; fails with the screen after [`WAIT`].
+    async fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} did not show within {WAIT:?}; the screen:\n{s}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+fn chat_command(gateway: &str, data_dir: &Path) -> String {
+    format!(
+        "'{}' chat --id alice --gateway '{gateway}' --data-dir '{}'",
+        env!("CARGO_BIN_EXE_fishchat"),
+        data_dir.display()
+    )
+}
+
+async fn next_event(c: &mut Client) -> Event {
+    loop {
+        match c.next_event_within(WAIT).await {
+            Ok(Event::Beat(_)) => continue,
+            Ok(e) => return e,
+            Err(e) => panic!("expected an event: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_talks_to_a_scripted_client_and_keeps_its_history() {
+    if !Tmux::available() {
+        return;
+    }
+    let cluster_dir = tempfile::tempdir().unwrap();
+    let chat_dir = tempfile::tempdir().unwrap();
+    let mut o = LocalOptions::new(cluster_dir.path(), "test-secret", Ports::any(1));
+    o.msg_server.monitor_beat = Duration::from_millis(200);
+    o.retry_max = Duration::from_millis(200);
+    let cluster = LocalCluster::start(o, |_| {})
+        .await
+        .expect("cluster starts");
+    let gateway = cluster.file().gateway.clone();
+    let mut bob = Client::login_via_gateway(&gateway, "bob").await.unwrap();
+
+    let tui = Tmux::start("alice", &chat_command(&gateway, chat_dir.path()));
+    tui.wait_for("● connected").await;
+    tui.wait_for("Welcome to fishchat, alice.").await;
+
+    // Typed in the TUI, received by bob.
+    tui.type_text("/msg bob hello from tui");
+    tui.press(&["Enter"]);
+    let uuid = match next_event(&mut bob).await {
+        Event::P2p {
+            msg, from, uuid, ..
+        } => {
+            assert_eq!((msg.as_str(), from.as_str()), ("hello from tui", "alice"));
+            uuid
+        }
+        other => panic!("expected alice's message, got {other:?}"),
+    };
+    // Bob's client acks it: the TUI marks it delivered.
+    bob.sender().ack(&uuid).unwrap();
+    tui.wait_for("hello from tui ✓✓").await;
+
+    // Ctrl+J starts a new line; Enter sends both.
+    tui.type_text("two");
+    tui.press(&["C-j"]);
+    tui.type_text("lines");
+    tui.press(&["Enter"]);
+    match next_event(&mut bob).await {
+        Event::P2p { msg, .. } => assert_eq!(msg, "two\nlines"),
+        other => panic!("expected the two-line message, got {other:?}"),
+    }
+
+    // Sent by bob, shown by the TUI.
+    bob.sender()
+        .send_p2p("alice", "hi alice, bob here")
+        .unwrap();
+    let s = tui.wait_for("hi alice, bob here").await;
+    assert!(s.contains("1 @bob"), "the sidebar lists bob:\n{s}");
+
+    // A topic: created in the TUI, joined by bob, messages both ways.
+    tui.type_text("/create lobby");
+    tui.press(&["Enter"]);
+    tui.wait_for("created #lobby").await;
+    bob.join_topic("lobby").await.unwrap();
+    tui.type_text("hello lobby");
+    tui.press(&["Enter"]);
+    loop {
+        match next_event(&mut bob).await {
+            Event::Topic {
+                topic, msg, from, ..
+            } => {
+                assert_eq!(
+                    (topic.as_str(), msg.as_str(), from.as_str()),
+                    ("lobby", "hello lobby", "alice")
+                );
+                break;
+            }
+            Event::Delivered { .. } => continue,
+            other => panic!("expected the topic message, got {other:?}"),
+        }
+    }
+    bob.sender()
+        .send_topic("lobby", "bob in the lobby")
+        .unwrap();
+    tui.wait_for("bob in the lobby").await;
+    // Alt+1: back to bob.
+    tui.press(&["M-1"]);
+    tui.wait_for(" to @bob ").await;
+
+    // Quit: the client exits cleanly and gives the terminal back.
+    tui.press(&["C-c"]);
+    let s = tui.wait_for("[exited 0]").await;
+    assert!(
+        !s.contains("Welcome to fishchat"),
+        "the screen was restored:\n{s}"
+    );
+    drop(tui);
+
+    // A second run shows the conversations kept from the first, before anything arrives.
+    let again = Tmux::start("alice2", &chat_command(&gateway, chat_dir.path()));
+    let s = again.wait_for("hello from tui ✓✓").await;
+    assert!(s.contains("1 @bob") && s.contains("2 #lobby"), "{s}");
+    drop(again);
+    drop(bob);
+    cluster.shutdown().await.unwrap();
+}

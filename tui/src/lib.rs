@@ -1,0 +1,173 @@
+//! `fishchat chat`: the terminal chat client.
+//!
+//! The pieces, in the manner of iamb and the ratatui component templates:
+//! - [`app`]: all the state and how it changes — [`app::Action`]s from keys, updates from
+//!   the network — tested without a terminal;
+//! - [`keys`]: keys → actions, one table that the help screen lists;
+//! - [`commands`]: the slash commands;
+//! - [`worker`]: the network, in its own task; the UI only talks to it through channels;
+//! - [`history`]: conversations kept between runs, under `DATA_DIR/chat/<id>/`;
+//! - [`ui`]: drawing, one file per screen area, tested with ratatui's `TestBackend`;
+//! - [`terminal`]: taking the terminal over and always giving it back, panics included.
+//!
+//! The log goes to `DATA_DIR/chat/<id>/chat.log`, never to the screen.
+
+pub mod app;
+pub mod commands;
+pub mod editor;
+pub mod history;
+pub mod keys;
+mod logging;
+pub mod model;
+pub mod terminal;
+pub mod ui;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+
+use crate::app::{Action, App};
+use crate::history::History;
+pub use crate::worker::Target;
+use crate::worker::{Worker, WorkerConfig};
+
+/// How `fishchat chat` was started.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Who we are.
+    pub id: String,
+    /// Where the cluster is.
+    pub target: Target,
+    /// Where the history and the log are kept (`DATA_DIR/chat/<id>/`).
+    pub data_dir: PathBuf,
+}
+
+/// How long the network may take, once the UI has closed, to hand over what it was given.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+
+/// Runs the client until the user quits. The terminal is restored whatever happens.
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    commands::check_name("id", &opts.id).map_err(|e| anyhow!("{e}; pass --id NAME"))?;
+    let dir = history::dir_for(&opts.data_dir, &opts.id);
+    let (history, loaded) = History::open(&dir)?;
+    let log = dir.join("chat.log");
+    logging::init(&log).with_context(|| format!("cannot open the log file {}", log.display()))?;
+    tracing::info!(id = %opts.id, target = ?opts.target, history = %dir.display(), "starting");
+
+    let mut app = App::new(&opts.id, loaded.conversations, Some(history));
+    if loaded.skipped > 0 {
+        app.error(format!(
+            "{} unreadable lines of the history were dropped (see {})",
+            loaded.skipped,
+            log.display()
+        ));
+    }
+    let mut guard = terminal::enter().context("cannot start the terminal UI")?;
+    let mut worker = Worker::spawn(WorkerConfig::new(&opts.id, opts.target));
+    let result = event_loop(&mut guard.terminal, &mut app, &mut worker).await;
+    drop(guard);
+    worker.stop(STOP_GRACE).await;
+    tracing::info!(ok = result.is_ok(), "stopped");
+    result
+}
+
+async fn event_loop(
+    term: &mut terminal::Tui,
+    app: &mut App,
+    worker: &mut Worker,
+) -> anyhow::Result<()> {
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut signals = Signals::install()?;
+    term.draw(|f| ui::draw(f, app))?;
+    loop {
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => on_terminal_event(app, ev),
+                Some(Err(e)) => return Err(e).context("cannot read the terminal"),
+                None => break,
+            },
+            Some(u) = worker.updates.recv() => {
+                app.apply(u);
+                while let Ok(u) = worker.updates.try_recv() {
+                    app.apply(u);
+                }
+            }
+            _ = tick.tick() => app.update(Action::Tick),
+            sig = signals.recv() => {
+                tracing::info!(signal = sig, "quitting");
+                app.quit = true;
+            }
+        }
+        for r in app.take_requests() {
+            worker.request(r);
+        }
+        if app.quit {
+            return Ok(());
+        }
+        term.draw(|f| ui::draw(f, app))?;
+    }
+    Ok(())
+}
+
+fn on_terminal_event(app: &mut App, ev: Event) {
+    let action = match ev {
+        Event::Key(k) => keys::for_key(app.scope(), k),
+        Event::Mouse(m) => keys::for_mouse(app.scope(), m),
+        Event::Paste(s) => Some(Action::Paste(s)),
+        // A resize is drawn at once by the loop.
+        _ => None,
+    };
+    if let Some(a) = action {
+        app.update(a);
+    }
+}
+
+/// SIGTERM, SIGHUP and SIGINT end the client as /quit does (the terminal is restored).
+struct Signals {
+    #[cfg(unix)]
+    signals: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut signals = Vec::new();
+            for kind in [
+                SignalKind::terminate(),
+                SignalKind::hangup(),
+                SignalKind::interrupt(),
+            ] {
+                signals.push(signal(kind).context("cannot handle signals")?);
+            }
+            Ok(Signals { signals })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let [term, hup, int] = &mut self.signals[..] else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+                _ = int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            std::future::pending::<()>().await;
+            "none"
+        }
+    }
+}
