@@ -66,6 +66,17 @@ mod codec {
         b.bench_local(|| Body::parse(black_box(&body)).unwrap());
     }
 
+    /// The general way, through a `serde_json::Value`: what a bare monitor beat takes, and
+    /// what every body took before `Body::parse` read envelopes straight in.
+    #[divan::bench]
+    fn parse_envelope_through_value(b: Bencher) {
+        let body = send_body();
+        b.bench_local(|| {
+            let v: serde_json::Value = serde_json::from_slice(black_box(&body)).unwrap();
+            serde_json::from_value::<fishchat_cluster::protocol::Envelope>(v).unwrap()
+        });
+    }
+
     #[divan::bench]
     fn parse_command(b: Bencher) {
         let body = send_body();

@@ -50,7 +50,8 @@ pub struct Report {
     pub window: usize,
     /// Message body size in bytes.
     pub size: usize,
-    /// Seconds over which `msgs_per_sec` was measured.
+    /// Seconds over which `msgs_per_sec` was measured; connect: how long the connections
+    /// were held (its rate is over the logins, before the hold).
     pub duration_s: f64,
     /// Messages written (topic: each counts once, however many members).
     pub sent: u64,
