@@ -201,7 +201,7 @@ fn message_lines(
         );
     }
     let time = theme::clock(m.at_ms);
-    let name = fit(&wrap::clean(&m.from), name_w);
+    let name = wrap::ellipsize(&wrap::clean(&m.from), name_w);
     let prefix_w = width_of_prefix(&time, name_w);
     let text_w = width.saturating_sub(prefix_w).max(8);
 
@@ -245,25 +245,6 @@ fn message_lines(
 
 fn width_of_prefix(time: &str, name_w: usize) -> usize {
     wrap::width(time) + 2 + name_w + 2
-}
-
-/// `s` cut to `w` columns, with `…` where it was cut.
-fn fit(s: &str, w: usize) -> String {
-    if wrap::width(s) <= w {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let cw = wrap::width(c.encode_utf8(&mut [0; 4]));
-        if used + cw + 1 > w {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    out.push('…');
-    out
 }
 
 /// The text with the search's matches highlighted.
@@ -334,8 +315,8 @@ mod tests {
 
     #[test]
     fn long_names_are_cut_with_an_ellipsis() {
-        assert_eq!(fit("bob", 5), "bob");
-        assert_eq!(fit("bartholomew", 5), "bart…");
+        assert_eq!(wrap::ellipsize("bob", 5), "bob");
+        assert_eq!(wrap::ellipsize("bartholomew", 5), "bart…");
     }
 
     #[test]

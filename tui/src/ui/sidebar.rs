@@ -59,7 +59,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             String::new()
         };
         let room = width.saturating_sub(2 + wrap::width(&badge) + 1);
-        let label = cut(&wrap::clean(&c.id.label()), room);
+        let label = wrap::ellipsize(&wrap::clean(&c.id.label()), room);
         let pad = width.saturating_sub(2 + wrap::width(&label) + wrap::width(&badge));
         let mut label_style = Style::new().fg(color);
         if c.unread > 0 || selected {
@@ -88,23 +88,4 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         lines.push(line);
     }
     f.render_widget(Paragraph::new(lines), inner);
-}
-
-/// `s` cut to `w` columns, ending in `…` where cut.
-fn cut(s: &str, w: usize) -> String {
-    if wrap::width(s) <= w {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let cw = wrap::width(c.encode_utf8(&mut [0; 4]));
-        if used + cw + 1 > w {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    out.push('…');
-    out
 }
