@@ -7,7 +7,6 @@
 use fishchat_cli::{cmd, logging, report};
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 
@@ -21,23 +20,10 @@ struct Cli {
     cmd: cmd::Cmd,
 }
 
-/// How long the runtime may take to wind down tasks that are still running once the
-/// subcommand has returned, so an exit is never held up by a stuck task.
-const RUNTIME_EXIT_GRACE: Duration = Duration::from_millis(500);
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.cmd.logs_to_stderr() {
         logging::init();
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(cli.cmd.run());
-    runtime.shutdown_timeout(RUNTIME_EXIT_GRACE);
-    report::exit_code(result)
+    report::run(cli.cmd.run())
 }

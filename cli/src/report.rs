@@ -1,7 +1,30 @@
 //! How both binaries end: a subcommand's result becomes an exit code, and its error one
 //! line on stderr (`error: what failed: why`), never a backtrace.
 
+use std::future::Future;
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// How long the runtime may take to wind down tasks that are still running once the
+/// subcommand has returned, so an exit is never held up by a stuck task.
+const RUNTIME_EXIT_GRACE: Duration = Duration::from_millis(500);
+
+/// Runs a subcommand on a fresh tokio runtime and turns its result into the exit code.
+pub fn run<F>(subcommand: F) -> ExitCode
+where
+    F: Future<Output = anyhow::Result<ExitCode>>,
+{
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(subcommand);
+    runtime.shutdown_timeout(RUNTIME_EXIT_GRACE);
+    exit_code(result)
+}
 
 /// The exit code for `result`, printing its error where there is one.
 pub fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {

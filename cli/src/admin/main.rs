@@ -8,7 +8,6 @@
 mod cmd;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 use fishchat_cli::{logging, report};
@@ -26,21 +25,8 @@ struct Cli {
     cmd: cmd::Cmd,
 }
 
-/// How long the runtime may take to wind down tasks still running once the subcommand has
-/// returned.
-const RUNTIME_EXIT_GRACE: Duration = Duration::from_millis(500);
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init_with(cli.cmd.log_filter());
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(cli.cmd.run());
-    runtime.shutdown_timeout(RUNTIME_EXIT_GRACE);
-    report::exit_code(result)
+    report::run(cli.cmd.run())
 }

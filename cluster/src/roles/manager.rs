@@ -141,16 +141,14 @@ pub async fn run(
     }
     tracing::info!(%addr, msg_servers = ?cfg.msg_servers, "manager running");
     let m = manager.clone();
-    super::status::serve(
+    super::status::serve_then_drain(
         listener,
         "manager",
         cfg.link.common.max_frame,
         Arc::new(move || m.status()),
+        tracker,
         shutdown,
     )
     .await;
-    tracker.close();
-    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
-    tracing::info!(%addr, "manager stopped");
     Ok(())
 }

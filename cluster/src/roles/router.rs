@@ -176,16 +176,14 @@ pub async fn run(
     }
     tracing::info!(%addr, msg_servers = ?cfg.msg_servers, "router running");
     let r = router.clone();
-    super::status::serve(
+    super::status::serve_then_drain(
         listener,
         "router",
         cfg.link.common.max_frame,
         Arc::new(move || r.status()),
+        tracker,
         shutdown,
     )
     .await;
-    tracker.close();
-    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
-    tracing::info!(%addr, "router stopped");
     Ok(())
 }

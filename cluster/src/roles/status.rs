@@ -131,3 +131,20 @@ pub(crate) async fn serve(
     tracker.close();
     let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
 }
+
+/// The end of a role's `run`: answers `ROLE_STATUS` on `listener` until `shutdown`, then
+/// gives the role's own tasks `DRAIN_TIME` to finish.
+pub(crate) async fn serve_then_drain(
+    listener: TcpListener,
+    role: &'static str,
+    max_frame: usize,
+    status: Arc<dyn Fn() -> Value + Send + Sync>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+) {
+    let addr = listener.local_addr().ok();
+    serve(listener, role, max_frame, status, shutdown).await;
+    tracker.close();
+    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
+    tracing::info!(addr = ?addr, "{role} stopped");
+}

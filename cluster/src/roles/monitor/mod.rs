@@ -194,17 +194,15 @@ pub async fn run(
     ));
     tracing::info!(%addr, %web, msg_servers = ?cfg.msg_servers, "monitor running; dashboard at http://{web}/");
     let m = monitor.clone();
-    super::status::serve(
+    super::status::serve_then_drain(
         role_listener,
         "monitor",
         cfg.link.common.max_frame,
         Arc::new(move || m.status()),
+        tracker,
         shutdown,
     )
     .await;
-    tracker.close();
-    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
-    tracing::info!(%addr, "monitor stopped");
     Ok(())
 }
 
