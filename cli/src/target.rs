@@ -21,8 +21,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use fishchat_cluster::client::{Client, ClientError};
-use fishchat_cluster::local::ClusterFile;
-use fishchat_cluster::protocol::{Command, ErrorCode};
+use fishchat_cluster::discovery::ClusterFile;
+use fishchat_cluster::protocol::ErrorCode;
 
 use crate::data_dir;
 
@@ -183,7 +183,6 @@ impl TargetArgs {
     fn cluster_file(&self, env: &Env) -> Result<Option<(ClusterFile, PathBuf)>> {
         if let Some(path) = &self.cluster {
             let file = ClusterFile::read(path)
-                .map_err(anyhow::Error::msg)
                 .context("cannot use the cluster file given with --cluster")?;
             return Ok(Some((file, path.clone())));
         }
@@ -209,7 +208,7 @@ impl TargetArgs {
                 path.display()
             );
         }
-        let file = ClusterFile::read(&path).map_err(anyhow::Error::msg)?;
+        let file = ClusterFile::read(&path)?;
         Ok(Some((file, path)))
     }
 }
@@ -253,10 +252,7 @@ impl Target {
         .map_err(unreachable)?;
         client.set_timeout(REQUEST_TIMEOUT);
         if let Some(secret) = &self.secret {
-            let auth = Command::Auth {
-                secret: secret.value.clone(),
-            };
-            match client.request(&auth).await {
+            match client.auth(&secret.value).await {
                 Ok(()) => {}
                 Err(ClientError::Server {
                     code: ErrorCode::Forbidden,

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use fishchat_cluster::client::role_status;
 use fishchat_cluster::client::{Client, ClientError};
-use fishchat_cluster::local::{role_status, ClusterFile, LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::discovery::ClusterFile;
+use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
 use serde_json::{json, Value};
 
 const SECRET: &str = "admin-test-secret";

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use backend_servers::{MongoServer, RedisServer};
 use fishchat_cluster::client::{Client, Event};
-use fishchat_cluster::local::{wait_ready, ClusterFile};
+use fishchat_cluster::discovery::ClusterFile;
+use fishchat_cluster::local::wait_ready;
 use serde_json::{json, Value};
 
 /// Debug builds on a shared CI machine start slowly.

@@ -9,7 +9,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use fishchat_cluster::client::{Client, Event};
-use fishchat_cluster::local::{ClusterFile, SEED_GATEWAY, SEED_WEB};
+use fishchat_cluster::discovery::ClusterFile;
+use fishchat_cluster::local::{SEED_GATEWAY, SEED_WEB};
 
 /// Generous: CI machines are slow and shared, and debug builds start slowly.
 const START_TIMEOUT: Duration = Duration::from_secs(60);

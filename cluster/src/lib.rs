@@ -4,6 +4,7 @@
 //! - [`protocol`]: framing, envelopes, the typed command enum (no I/O).
 //! - [`conn`]: one connection's writer task and its bounded outbox, shared by every role.
 //! - [`client`]: the client SDK used by the CLI, the TUI, the benchmark and the tests.
+//! - [`discovery`]: `cluster.json`, where a local cluster's roles are.
 //! - [`link`]: a role's reconnecting, subscribed link to one msg_server.
 //! - [`roles`]: gateway, msg_server, router, manager.
 //! - [`store`]: storage traits and backends.
@@ -14,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod config_file;
 pub mod conn;
+pub mod discovery;
 pub mod link;
 pub mod local;
 pub mod protocol;

@@ -17,8 +17,10 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fishchat_cluster::client::{Client, ClientSender, Event};
-use fishchat_cluster::local::ClusterFile;
+use fishchat_cluster::client::{
+    Answered, Client, ClientError, ClientSender, Event, Outcome, Ticket,
+};
+use fishchat_cluster::discovery::ClusterFile;
 use fishchat_cluster::protocol::{Command, ErrorCode};
 use rand::Rng;
 use tokio::sync::mpsc;
@@ -297,7 +299,7 @@ async fn connect(cfg: &WorkerConfig) -> Result<Client, String> {
                 p.display()
             ))
         }
-        Target::ClusterFile(p) => ClusterFile::read(p)?.gateway,
+        Target::ClusterFile(p) => ClusterFile::read(p).map_err(|e| e.to_string())?.gateway,
     };
     let addr = Client::locate(&gateway)
         .await
@@ -319,7 +321,7 @@ enum End {
     Lost(String),
 }
 
-/// What a `SYNC` we sent stands for.
+/// What a request we sent stands for.
 #[derive(Debug)]
 enum Op {
     Send { uuid: String },
@@ -335,11 +337,9 @@ struct Session<'a> {
     client: Client,
     sender: ClientSender,
     tx: &'a mpsc::UnboundedSender<Update>,
-    /// Our `SYNC`s not yet answered, oldest first, with when each was sent.
-    ops: VecDeque<(String, Op, Instant)>,
-    /// The first `ERROR` since the last `SYNC_DONE`: it belongs to the next op answered.
-    error: Option<(ErrorCode, String)>,
-    next_token: u64,
+    /// Our requests not yet answered, oldest first, with when each was sent. The server
+    /// answers them in order; one whose send failed has no ticket.
+    ops: VecDeque<(Op, Instant, Option<Ticket>)>,
 }
 
 impl<'a> Session<'a> {
@@ -354,8 +354,6 @@ impl<'a> Session<'a> {
             client,
             tx,
             ops: VecDeque::new(),
-            error: None,
-            next_token: 0,
         }
     }
 
@@ -370,8 +368,30 @@ impl<'a> Session<'a> {
             let deadline = self
                 .ops
                 .front()
-                .map(|(_, _, at)| *at + self.cfg.answer_timeout);
+                .map(|(_, at, _)| *at + self.cfg.answer_timeout);
+            let oldest = oldest_answer(&mut self.ops);
             tokio::select! {
+                // An answer that is in is taken before the events after it: the UI hears
+                // answers and events in the order the server sent them.
+                biased;
+                answered = oldest => {
+                    // What the server sent before the answer is heard first, as it was sent.
+                    let mut lost = None;
+                    while self.client.events_read() < answered.after_events {
+                        match self.client.next_event().await {
+                            None => lost = Some("the connection closed".to_string()),
+                            Some(Event::Closed { reason }) => lost = Some(reason),
+                            Some(ev) => self.on_event(ev),
+                        }
+                        if lost.is_some() {
+                            break;
+                        }
+                    }
+                    self.answered(answered.outcome);
+                    if let Some(reason) = lost {
+                        break End::Lost(reason);
+                    }
+                }
                 ev = self.client.next_event() => match ev {
                     None => break End::Lost("the connection closed".into()),
                     Some(Event::Closed { reason }) => break End::Lost(reason),
@@ -390,7 +410,8 @@ impl<'a> Session<'a> {
                     }
                 },
                 _ = heartbeat.tick() => {
-                    if self.op(Op::Ping).is_err() {
+                    let ticket = self.sender.sync();
+                    if self.op(Op::Ping, ticket).is_err() {
                         break End::Lost("the connection closed".into());
                     }
                 }
@@ -408,7 +429,7 @@ impl<'a> Session<'a> {
             End::Lost(r) => r.clone(),
             _ => "reconnecting".to_string(),
         };
-        for (_, op, _) in std::mem::take(&mut self.ops) {
+        for (op, _, _) in std::mem::take(&mut self.ops) {
             match op {
                 Op::Send { uuid } => self.say(Update::NotSent { uuid }),
                 Op::Create { topic } => self.say(Update::Refused {
@@ -468,19 +489,19 @@ impl<'a> Session<'a> {
             ),
             Request::Reconnect => return Ok(()),
         };
-        // The op is queued before anything is sent, so that a send failing here is
-        // reported as not sent along with the rest.
-        let sent = self.sender.send(&cmd).map_err(|_| ());
-        self.op(op)?;
-        sent
+        let ticket = self.sender.request(&cmd);
+        self.op(op, ticket)
     }
 
-    /// Sends a `SYNC` standing for `op`.
-    fn op(&mut self, op: Op) -> Result<(), ()> {
-        self.next_token += 1;
-        let token = format!("tui-{}", self.next_token);
-        self.ops.push_back((token.clone(), op, Instant::now()));
-        self.sender.send(&Command::Sync { token }).map_err(|_| ())
+    /// Keeps `op` until it is answered. One whose request could not be sent is kept too,
+    /// so that it is reported as not sent along with the rest when the session ends.
+    fn op(&mut self, op: Op, ticket: Result<Ticket, ClientError>) -> Result<(), ()> {
+        let (ticket, sent) = match ticket {
+            Ok(t) => (Some(t), Ok(())),
+            Err(_) => (None, Err(())),
+        };
+        self.ops.push_back((op, Instant::now(), ticket));
+        sent
     }
 
     fn on_event(&mut self, ev: Event) {
@@ -512,18 +533,10 @@ impl<'a> Session<'a> {
                 sent_at_ms,
             }),
             Event::Delivered { uuid, to } => self.say(Update::Delivered { uuid, to }),
-            Event::Error { code, detail } => {
-                if self.ops.is_empty() {
-                    self.say(Update::Error {
-                        text: describe(code, &detail),
-                    });
-                } else if self.error.is_none() {
-                    self.error = Some((code, detail));
-                } else {
-                    tracing::warn!(%code, %detail, "a second error before one answer");
-                }
-            }
-            Event::Command(Command::SyncDone { token }) => self.answered(&token),
+            // Errors that answer a request go to its ticket: this one belongs to none.
+            Event::Error { code, detail } => self.say(Update::Error {
+                text: describe(code, &detail),
+            }),
             Event::TopicLocated { addr, topic } => {
                 tracing::debug!(%topic, home = %addr, "topic located")
             }
@@ -532,19 +545,22 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// A `SYNC_DONE`: everything before it was acted on.
-    fn answered(&mut self, token: &str) {
-        let Some(pos) = self.ops.iter().position(|(t, _, _)| t == token) else {
-            tracing::debug!(token, "a SYNC_DONE that is not ours");
+    /// The oldest request was answered.
+    fn answered(&mut self, outcome: Outcome) {
+        let Some((op, at, _)) = self.ops.pop_front() else {
             return;
         };
-        // Answers come in order; anything older than `token` was answered too.
-        let mut done: Vec<_> = self.ops.drain(..=pos).collect();
-        let (_, op, at) = done.pop().expect("drained at least one");
-        for (_, older, _) in done {
-            tracing::warn!(op = ?older, "answered out of order");
-        }
-        let error = self.error.take().map(|(c, d)| describe(c, &d));
+        let error = match outcome {
+            Ok(_) => None,
+            Err(ClientError::Server { code, detail }) => Some(describe(code, &detail)),
+            // The connection is ending: the read of its events says why, and what is
+            // still waiting is reported then.
+            Err(e) => {
+                tracing::debug!(?op, error = %e, "no answer");
+                self.ops.push_front((op, at, None));
+                return;
+            }
+        };
         let u = match (op, error) {
             (Op::Send { uuid }, None) => Update::Sent { uuid },
             (Op::Send { uuid }, Some(error)) => Update::SendFailed { uuid, error },
@@ -570,26 +586,19 @@ impl<'a> Session<'a> {
 
     /// The UI is gone: make sure the server has what was sent (acks above all), then close.
     async fn goodbye(&mut self) {
-        let token = "tui-bye".to_string();
-        if self
-            .sender
-            .send(&Command::Sync {
-                token: token.clone(),
-            })
-            .is_ok()
-        {
-            let wait = async {
-                while let Some(ev) = self.client.next_event().await {
-                    match ev {
-                        Event::Command(Command::SyncDone { token: t }) if t == token => break,
-                        Event::Closed { .. } => break,
-                        _ => {}
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(Duration::from_secs(1), wait).await;
+        if let Ok(ticket) = self.sender.sync() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), ticket).await;
         }
         self.sender.close();
+    }
+}
+
+/// The outcome of the oldest request still waiting; never resolves while none waits (or
+/// while the oldest could not be sent: the session is ending then).
+async fn oldest_answer(ops: &mut VecDeque<(Op, Instant, Option<Ticket>)>) -> Answered {
+    match ops.front_mut() {
+        Some((_, _, Some(ticket))) => ticket.answered().await,
+        _ => std::future::pending().await,
     }
 }
 

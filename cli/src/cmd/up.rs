@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::builder::NonEmptyStringValueParser;
 use clap::Args;
-use fishchat_cluster::local::{ClusterFile, LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::discovery::ClusterFile;
+use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
 use fishchat_cluster::store::{EmbeddedOptions, MongoOptions, RedisOptions, StoreChoice};
 
 use crate::data_dir;
@@ -82,7 +83,7 @@ impl Up {
         let ports = if self.any_ports {
             Ports::any(servers)
         } else {
-            Ports::seed(self.port_offset.unwrap_or(0), servers).map_err(|e| anyhow!(e))?
+            Ports::seed(self.port_offset.unwrap_or(0), servers)?
         };
         let dir = data_dir::prepare(self.data_dir)?;
         let secret = match self.secret {

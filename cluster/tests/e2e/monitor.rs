@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use fishchat_cluster::client::role_status;
 use fishchat_cluster::client::{Client, Event};
 use fishchat_cluster::config::WebLogin;
-use fishchat_cluster::local::{role_status, LocalCluster};
+use fishchat_cluster::local::LocalCluster;
 use fishchat_cluster::roles::monitor::auth;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

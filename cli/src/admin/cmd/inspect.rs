@@ -18,7 +18,7 @@ use chrono::{Local, TimeZone};
 use clap::{Args, Subcommand};
 use fishchat_cli::table::Table;
 use fishchat_cli::target::{ReachError, Target, TargetArgs, REQUEST_TIMEOUT};
-use fishchat_cluster::client::{Client, ClientError, Event};
+use fishchat_cluster::client::ClientError;
 use fishchat_cluster::protocol::inspect::{
     Location, SessionsResult, TopicResult, TopicsResult, UserResult,
 };
@@ -120,29 +120,15 @@ enum Failure {
     Fatal(anyhow::Error),
 }
 
-/// Sends `cmd` and waits for its answer (`INSPECT_RESULT` or `ROLE_STATUS_OK`).
-async fn ask(c: &mut Client, cmd: &Command) -> Result<Command, ClientError> {
-    c.sender().send(cmd)?;
-    loop {
-        match c.next_event_within(REQUEST_TIMEOUT).await? {
-            Event::Command(a @ (Command::InspectResult { .. } | Command::RoleStatusOk { .. })) => {
-                return Ok(a)
-            }
-            Event::Error { code, detail } => return Err(ClientError::Server { code, detail }),
-            Event::Closed { .. } => return Err(ClientError::Closed),
-            _ => {}
-        }
-    }
-}
-
 /// Connects to `addr` (presenting the secret) and asks `cmd`.
 async fn ask_server(target: &Target, addr: &str, cmd: &Command) -> Result<Command, Failure> {
-    let mut c = match target.connect(addr).await {
+    let c = match target.connect(addr).await {
         Ok(c) => c,
         Err(ReachError::Refused(msg)) => return Err(Failure::Fatal(anyhow!(msg))),
         Err(e @ ReachError::Unreachable { .. }) => return Err(Failure::Skip(e.to_string())),
     };
-    match ask(&mut c, cmd).await {
+    // The connection's timeout is the admin tools' request timeout (`Target::connect`).
+    match c.call(cmd).await {
         Ok(a) => Ok(a),
         Err(ClientError::Server {
             code: ErrorCode::Forbidden,
@@ -263,7 +249,7 @@ async fn servers(target: &Target, json: bool) -> Result<ExitCode> {
                 tokio::spawn(async move {
                     let r = tokio::time::timeout(
                         REQUEST_TIMEOUT,
-                        fishchat_cluster::local::role_status(&addr),
+                        fishchat_cluster::client::role_status(&addr),
                     )
                     .await;
                     let (status, error) = match r {

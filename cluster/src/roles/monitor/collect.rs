@@ -290,7 +290,7 @@ impl RoleView {
 
 /// Asks one role for `ROLE_STATUS`, within `limit`.
 pub async fn ask_role(role: &mut RoleView, limit: Duration) {
-    let answer = tokio::time::timeout(limit, crate::local::role_status(&role.addr)).await;
+    let answer = tokio::time::timeout(limit, crate::client::role_status(&role.addr)).await;
     role.checked_ms = Some(now_ms());
     match answer {
         Ok(Ok(data)) => {

@@ -15,19 +15,26 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::VecDeque;
+mod calls;
+mod event;
+mod request;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde_json::{Map, Value};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
 use crate::conn::Outbox;
-use crate::protocol::events::MonitorBeat;
 use crate::protocol::{Body, Command, ErrorCode, FrameCodec, FrameError, DEFAULT_MAX_FRAME};
+
+pub use calls::role_status;
+pub use event::Event;
+use request::Pending;
+pub use request::{Answered, Outcome, Ticket};
 
 /// How long a request waits for its answer by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,90 +68,13 @@ impl ClientError {
     }
 }
 
-/// Something the server sent.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// `RESP_MESSAGE_P2P`: a message for us. Ack it with [`ClientSender::ack`].
-    P2p {
-        msg: String,
-        from: String,
-        uuid: String,
-        sent_at_ms: Option<u64>,
-        /// Queued while we were away (or delivered before and not acked).
-        offline: bool,
-    },
-    /// `RESP_MESSAGE_TOPIC`.
-    Topic {
-        topic: String,
-        msg: String,
-        from: String,
-        uuid: Option<String>,
-        sent_at_ms: Option<u64>,
-    },
-    /// `P2P_DELIVERED`: `to` acked the message `uuid` we sent.
-    Delivered { uuid: String, to: String },
-    /// `LOCATE_TOPIC_MSG_ADDR`: the answer to a join.
-    TopicLocated { addr: String, topic: String },
-    /// `ERROR`.
-    Error { code: ErrorCode, detail: String },
-    /// A bare monitor beat on `/sysctrl/monitor`.
-    Beat(Map<String, Value>),
-    /// Any other command (channel events for subscribers, answers to raw requests).
-    Command(Command),
-    /// The connection ended; no event follows.
-    Closed { reason: String },
-}
-
-impl Event {
-    /// The beat's typed view, for `Event::Beat`.
-    pub fn beat(&self) -> Option<MonitorBeat> {
-        match self {
-            Event::Beat(m) => serde_json::from_value(Value::Object(m.clone())).ok(),
-            _ => None,
-        }
-    }
-
-    fn from_command(c: Command) -> Event {
-        match c {
-            Command::RespMessageP2p {
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-                offline,
-            } => Event::P2p {
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-                offline,
-            },
-            Command::RespMessageTopic {
-                topic,
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-            } => Event::Topic {
-                topic,
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-            },
-            Command::P2pDelivered { uuid, to, .. } => Event::Delivered { uuid, to },
-            Command::LocateTopicMsgAddr { addr, topic } => Event::TopicLocated { addr, topic },
-            Command::Error { code, detail } => Event::Error { code, detail },
-            other => Event::Command(other),
-        }
-    }
-}
-
 /// Sends on a client's connection. Clone it freely.
 #[derive(Clone)]
 pub struct ClientSender {
     outbox: Outbox,
     id: Option<String>,
+    pending: Arc<Pending>,
+    timeout: Duration,
 }
 
 impl ClientSender {
@@ -153,6 +83,18 @@ impl ClientSender {
         self.outbox
             .send(cmd.to_frame())
             .map_err(|_| ClientError::Closed)
+    }
+
+    /// Sends `cmd` followed by a `SYNC`: the ticket resolves to its answer, or to the
+    /// `ERROR` that belongs to it, once the server has acted on it (see [`Ticket`]).
+    pub fn request(&self, cmd: &Command) -> Result<Ticket, ClientError> {
+        self.pending.send(&self.outbox, Some(cmd), self.timeout)
+    }
+
+    /// A bare `SYNC`: resolves once the server has acted on everything sent before, to
+    /// the first `ERROR` that came meanwhile, if any.
+    pub fn sync(&self) -> Result<Ticket, ClientError> {
+        self.pending.send(&self.outbox, None, self.timeout)
     }
 
     /// `SEND_MESSAGE_P2P [to, msg, from]`.
@@ -210,11 +152,10 @@ impl ClientSender {
 /// A connection to a msg_server (or any role) and the events it brings.
 pub struct Client {
     sender: ClientSender,
-    events: mpsc::Receiver<Event>,
-    stash: VecDeque<Event>,
+    events: mpsc::UnboundedReceiver<Event>,
+    /// How many events [`Client::next_event`] has handed out.
+    events_read: u64,
     server: String,
-    timeout: Duration,
-    next_token: u64,
     cut: CancellationToken,
 }
 
@@ -252,34 +193,41 @@ impl Client {
         let (rd, wr) = stream.into_split();
         let cut = CancellationToken::new();
         let outbox = Outbox::spawn(wr, usize::MAX, cut.clone());
-        let (tx, events) = mpsc::channel(1024);
+        // Unbounded: the read loop must reach every `SYNC_DONE`, however many events come
+        // before it, so it never waits for the events to be read (a request awaited
+        // before the events are would otherwise never be answered).
+        let (tx, events) = mpsc::unbounded_channel();
+        let pending = Arc::new(Pending::default());
         tokio::spawn(read_loop(
             FramedRead::new(rd, FrameCodec::new(max_frame)),
             tx,
+            pending.clone(),
             cut.clone(),
         ));
         Ok(Client {
-            sender: ClientSender { outbox, id: None },
+            sender: ClientSender {
+                outbox,
+                id: None,
+                pending,
+                timeout: DEFAULT_TIMEOUT,
+            },
             events,
-            stash: VecDeque::new(),
+            events_read: 0,
             server: addr.to_string(),
-            timeout: DEFAULT_TIMEOUT,
-            next_token: 0,
             cut,
         })
     }
 
     /// Asks the gateway for a msg_server: `REQ_MSG_SERVER` → `SELECT_MSG_SERVER_FOR_CLIENT`.
     pub async fn locate(gateway: &str) -> Result<String, ClientError> {
-        let mut c = Client::connect(gateway).await?;
-        c.sender.send(&Command::ReqMsgServer)?;
-        match c.next_event_within(DEFAULT_TIMEOUT).await? {
-            Event::Command(Command::SelectMsgServerForClient { addr }) => Ok(addr),
-            Event::Error { code, detail } => Err(ClientError::Server { code, detail }),
-            Event::Closed { reason } => Err(ClientError::Unexpected(format!(
-                "the gateway closed the connection without an answer ({reason})"
-            ))),
-            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        let c = Client::connect(gateway).await?;
+        match c.call(&Command::ReqMsgServer).await {
+            Ok(Command::SelectMsgServerForClient { addr }) => Ok(addr),
+            Err(ClientError::Closed) => Err(ClientError::Unexpected(
+                "the gateway closed the connection without an answer".into(),
+            )),
+            Err(e) => Err(e),
+            Ok(other) => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
     }
 
@@ -317,17 +265,12 @@ impl Client {
     /// `JOIN_TOPIC [topic, id]`, confirmed; returns the topic's home msg_server.
     pub async fn join_topic(&mut self, topic: &str) -> Result<String, ClientError> {
         let id = self.id().unwrap_or_default().to_string();
-        self.request(&Command::JoinTopic {
+        let cmd = Command::JoinTopic {
             topic: topic.into(),
             id,
-        })
-        .await?;
-        let pos = self
-            .stash
-            .iter()
-            .rposition(|e| matches!(e, Event::TopicLocated { topic: t, .. } if t == topic));
-        match pos.and_then(|p| self.stash.remove(p)) {
-            Some(Event::TopicLocated { addr, .. }) => Ok(addr),
+        };
+        match self.sender.request(&cmd)?.answer().await? {
+            Some(Command::LocateTopicMsgAddr { addr, topic: t }) if t == topic => Ok(addr),
             _ => Err(ClientError::Unexpected(
                 "JOIN_TOPIC got no LOCATE_TOPIC_MSG_ADDR".into(),
             )),
@@ -353,47 +296,40 @@ impl Client {
     /// in between is the answer to `cmd` and is returned; other events are kept for
     /// [`Client::next_event`].
     pub async fn request(&mut self, cmd: &Command) -> Result<(), ClientError> {
-        self.sender.send(cmd)?;
-        match self.sync().await? {
-            Some((code, detail)) => Err(ClientError::Server { code, detail }),
-            None => Ok(()),
-        }
+        self.sender.request(cmd)?.done().await
+    }
+
+    /// Sends `cmd` and returns the answer the server sends for it (`ROLE_STATUS_OK`,
+    /// `INSPECT_RESULT`, ...), or the `ERROR` it got instead.
+    pub async fn call(&self, cmd: &Command) -> Result<Command, ClientError> {
+        self.sender
+            .request(cmd)?
+            .answer()
+            .await?
+            .ok_or_else(|| ClientError::Unexpected(format!("{} got no answer", cmd.name())))
     }
 
     /// A barrier: waits until the server has acted on everything sent before. Returns the
     /// first `ERROR` received meanwhile, if any (it is not kept as an event).
     pub async fn sync(&mut self) -> Result<Option<(ErrorCode, String)>, ClientError> {
-        self.next_token += 1;
-        let token = format!("sync-{}", self.next_token);
-        self.sender.send(&Command::Sync {
-            token: token.clone(),
-        })?;
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        let mut error = None;
-        loop {
-            let ev = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .map_err(|_| ClientError::Timeout(self.timeout))?;
-            match ev {
-                None => return Err(ClientError::Closed),
-                Some(Event::Command(Command::SyncDone { token: t })) if t == token => {
-                    return Ok(error)
-                }
-                Some(Event::Error { code, detail }) if error.is_none() => {
-                    error = Some((code, detail))
-                }
-                Some(Event::Closed { .. }) => return Err(ClientError::Closed),
-                Some(other) => self.stash.push_back(other),
-            }
+        match self.sender.sync()?.answer().await {
+            Ok(_) => Ok(None),
+            Err(ClientError::Server { code, detail }) => Ok(Some((code, detail))),
+            Err(e) => Err(e),
         }
     }
 
     /// The next event; `None` once the connection has ended and every event was read.
     pub async fn next_event(&mut self) -> Option<Event> {
-        if let Some(e) = self.stash.pop_front() {
-            return Some(e);
-        }
-        self.events.recv().await
+        let ev = self.events.recv().await;
+        self.events_read += u64::from(ev.is_some());
+        ev
+    }
+
+    /// How many events [`Client::next_event`] has handed out: compare with
+    /// [`Answered::after_events`] to read what came before an answer first.
+    pub fn events_read(&self) -> u64 {
+        self.events_read
     }
 
     /// The next event within `timeout`.
@@ -422,7 +358,7 @@ impl Client {
 
     /// How long requests wait for an answer.
     pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
+        self.sender.timeout = timeout;
     }
 
     /// Ends the connection at once.
@@ -433,9 +369,11 @@ impl Client {
 
 async fn read_loop(
     mut frames: FramedRead<tokio::net::tcp::OwnedReadHalf, FrameCodec>,
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::UnboundedSender<Event>,
+    pending: Arc<Pending>,
     cut: CancellationToken,
 ) {
+    let mut delivered = 0u64;
     let reason = loop {
         let next = tokio::select! {
             _ = cut.cancelled() => break "closed by this client".to_string(),
@@ -452,7 +390,10 @@ async fn read_loop(
         let event = match Body::parse(&body) {
             Ok(Body::Bare(map)) => Event::Beat(map),
             Ok(Body::Envelope(env)) => match Command::from_envelope(env) {
-                Ok(c) => Event::from_command(c),
+                Ok(c) => match pending.take(c, delivered) {
+                    Some(c) => Event::from_command(c),
+                    None => continue,
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "ignoring a command this client does not understand");
                     continue;
@@ -463,10 +404,12 @@ async fn read_loop(
                 continue;
             }
         };
-        if tx.send(event).await.is_err() {
+        if tx.send(event).is_err() {
             break "client dropped".to_string();
         }
+        delivered += 1;
     };
     cut.cancel();
-    let _ = tx.send(Event::Closed { reason }).await;
+    pending.close(delivered);
+    let _ = tx.send(Event::Closed { reason });
 }

@@ -3,134 +3,36 @@
 //!
 //! Every listener is bound before any role starts, so a port that is taken is reported
 //! (naming the role and address) before anything runs.
+//!
+//! - [`ports`]: which ports to bind (the seed's, or any).
+//! - [`probe`]: waiting until a role says it is ready.
+//! - Where the roles are is written to a cluster file ([`crate::discovery`]).
+
+mod ports;
+mod probe;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{Client, ClientError};
+pub use ports::{
+    Ports, PortsError, SEED_GATEWAY, SEED_MANAGER, SEED_MONITOR, SEED_MSG_SERVER, SEED_ROUTER,
+    SEED_WEB,
+};
+pub use probe::wait_ready;
+
 use crate::config::{
     Common, GatewayConfig, LinkConfig, ManagerConfig, MonitorConfig, MsgServerConfig, RoleAddr,
     RouterConfig, WebLogin,
 };
-use crate::protocol::Command;
+use crate::discovery::ClusterFile;
 use crate::roles;
 use crate::store::{EmbeddedOptions, EmbeddedStore, Store, StoreError};
-
-/// The seed's ports: gateway 17000, manager 18000, msg_servers 19000 and up, router 20000.
-pub const SEED_GATEWAY: u16 = 17000;
-pub const SEED_MANAGER: u16 = 18000;
-pub const SEED_MSG_SERVER: u16 = 19000;
-pub const SEED_ROUTER: u16 = 20000;
-pub const SEED_MONITOR: u16 = 21000;
-pub const SEED_WEB: u16 = 30000;
-
-/// `cluster.json`: where a local cluster's roles are, for the admin tools and the TUI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClusterFile {
-    pub gateway: String,
-    pub msg_servers: Vec<String>,
-    pub router: String,
-    pub manager: String,
-    /// The monitor role, where one runs.
-    pub monitor: Option<String>,
-    /// The monitor's web dashboard, where one runs.
-    pub web: Option<String>,
-    pub secret: String,
-}
-
-impl ClusterFile {
-    pub fn read(path: &Path) -> Result<ClusterFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a cluster file: {e}", path.display()))
-    }
-
-    /// Writes the file atomically (a reader never sees half of it), readable by the owner
-    /// only, since it holds the secret.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).expect("a cluster file serializes");
-        std::fs::write(&tmp, text + "\n")?;
-        restrict(&tmp)?;
-        std::fs::rename(&tmp, path)
-    }
-}
-
-#[cfg(unix)]
-fn restrict(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict(_: &Path) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// The ports to bind; 0 lets the OS choose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ports {
-    pub gateway: u16,
-    pub manager: u16,
-    pub msg_servers: Vec<u16>,
-    pub router: u16,
-    /// The monitor's role port (answers `ROLE_STATUS`).
-    pub monitor: u16,
-    /// The monitor's web dashboard.
-    pub web: u16,
-}
-
-impl Ports {
-    /// The seed's ports plus `offset`, with `msg_servers` msg_servers.
-    pub fn seed(offset: u16, msg_servers: usize) -> Result<Ports, String> {
-        let add = |p: u16| {
-            p.checked_add(offset)
-                .ok_or_else(|| format!("port offset {offset} takes port {p} past 65535"))
-        };
-        let mut servers = Vec::new();
-        for i in 0..msg_servers {
-            let i = u16::try_from(i).map_err(|_| "too many msg_servers".to_string())?;
-            servers.push(add(SEED_MSG_SERVER
-                .checked_add(i)
-                .ok_or("too many msg_servers")?)?);
-        }
-        // msg_servers count up from 19000 and must not run into the router at 20000.
-        if msg_servers > usize::from(SEED_ROUTER - SEED_MSG_SERVER) {
-            return Err(format!(
-                "at most {} msg_servers fit between the seed's ports",
-                SEED_ROUTER - SEED_MSG_SERVER
-            ));
-        }
-        Ok(Ports {
-            gateway: add(SEED_GATEWAY)?,
-            manager: add(SEED_MANAGER)?,
-            msg_servers: servers,
-            router: add(SEED_ROUTER)?,
-            monitor: add(SEED_MONITOR)?,
-            web: add(SEED_WEB)?,
-        })
-    }
-
-    /// Every port chosen by the OS.
-    pub fn any(msg_servers: usize) -> Ports {
-        Ports {
-            gateway: 0,
-            manager: 0,
-            msg_servers: vec![0; msg_servers],
-            router: 0,
-            monitor: 0,
-            web: 0,
-        }
-    }
-}
 
 /// How to start a local cluster.
 #[derive(Clone)]
@@ -496,52 +398,6 @@ async fn forget_stale_sessions(store: &dyn Store) {
     for server in servers {
         if let Err(e) = store.clear_server(&server).await {
             tracing::warn!(%server, error = %e, "could not clear stale sessions");
-        }
-    }
-}
-
-/// Asks a role for `ROLE_STATUS` until every msg_server it links to is up.
-pub async fn wait_ready(role: &str, addr: &str, timeout: Duration) -> Result<(), StartError> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let last = match role_status(addr).await {
-            Ok(data) => {
-                let servers = data["msg_servers"].as_array().cloned().unwrap_or_default();
-                let down: Vec<String> = servers
-                    .iter()
-                    .filter(|s| s["up"] != serde_json::Value::Bool(true))
-                    .filter_map(|s| s["addr"].as_str().map(str::to_string))
-                    .collect();
-                if down.is_empty() {
-                    return Ok(());
-                }
-                format!("msg_servers not linked yet: {}", down.join(", "))
-            }
-            Err(e) => e.to_string(),
-        };
-        if tokio::time::Instant::now() >= deadline {
-            return Err(StartError::NotReady {
-                role: role.to_string(),
-                addr: addr.to_string(),
-                detail: last,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// `ROLE_STATUS` of the role at `addr`.
-pub async fn role_status(addr: &str) -> Result<serde_json::Value, ClientError> {
-    let mut c = Client::connect(addr).await?;
-    c.sender().send(&Command::RoleStatus)?;
-    loop {
-        match c.next_event_within(Duration::from_secs(5)).await? {
-            crate::client::Event::Command(Command::RoleStatusOk { data, .. }) => return Ok(data),
-            crate::client::Event::Error { code, detail } => {
-                return Err(ClientError::Server { code, detail })
-            }
-            crate::client::Event::Closed { .. } => return Err(ClientError::Closed),
-            _ => {}
         }
     }
 }
