@@ -1,0 +1,335 @@
+//! Every command of the protocol as one typed enum, parsed from and encoded to an
+//! [`Envelope`]. Parsing names what is wrong: an unknown name, a missing argument (by its
+//! name), or arguments left over.
+//!
+//! Commands keep the original's names and argument order. Where we add arguments to an
+//! original command they come last and are optional, so original clients keep working.
+//!
+//! The commands come in families, each with its codec table in a file of its own: the wire
+//! name, how the arguments are read and how they are written, side by side:
+//! - [`client`]: what clients send to the gateway and to a msg_server;
+//! - [`delivery`]: what a msg_server sends its clients;
+//! - [`internal`]: what the roles send each other and publish on the channels;
+//! - [`admin`]: role status and operator tools.
+//!
+//! A new command is a variant below, in its family's group of [`Command::family`], and an
+//! entry in that family's table.
+
+mod admin;
+mod args;
+mod client;
+mod delivery;
+mod internal;
+#[cfg(test)]
+mod tests;
+
+use serde_json::Value;
+
+use super::envelope::Envelope;
+use super::error_code::ErrorCode;
+use args::Args;
+
+/// Ids and topic names: at most this many bytes.
+pub const MAX_NAME_LEN: usize = 256;
+
+/// One protocol command, in either direction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    // client -> gateway -> client
+    /// `REQ_MSG_SERVER []`: ask the gateway for a msg_server.
+    ReqMsgServer,
+    /// `SELECT_MSG_SERVER_FOR_CLIENT [addr]`: the gateway's answer.
+    SelectMsgServerForClient { addr: String },
+
+    // client -> msg_server
+    /// `SEND_CLIENT_ID [id]`: log in.
+    SendClientId { id: String },
+    /// `SEND_PING ["PING"]`: heartbeat (the argument is optional).
+    SendPing,
+    /// `SEND_MESSAGE_P2P [to, msg, from?]` from a client; on `/sysctrl/send` it carries the
+    /// server-assigned uuid as a fourth argument.
+    SendMessageP2p {
+        to: String,
+        msg: String,
+        from: Option<String>,
+        uuid: Option<String>,
+    },
+    /// `P2P_ACK [my_id, uuid]`: the message was received.
+    P2pAck { id: String, uuid: String },
+    /// `CREATE_TOPIC [topic]`.
+    CreateTopic { topic: String },
+    /// `JOIN_TOPIC [topic, id]`.
+    JoinTopic { topic: String, id: String },
+    /// `SEND_MESSAGE_TOPIC [topic, msg]` from a client; on `/sysctrl/topic-sync` it also
+    /// carries `from` and `uuid`.
+    SendMessageTopic {
+        topic: String,
+        msg: String,
+        from: Option<String>,
+        uuid: Option<String>,
+    },
+    /// `SUBSCRIBE_CHANNEL [channel, subscriber_id, secret?]`.
+    SubscribeChannel {
+        channel: String,
+        subscriber: String,
+        secret: Option<String>,
+    },
+    /// `SYNC [token]` (ours): answered `SYNC_DONE [token]` once every earlier frame on this
+    /// connection has been acted on. A barrier for clients and a round-trip probe.
+    Sync { token: String },
+
+    // msg_server -> client
+    /// `RESP_MESSAGE_P2P [msg, from, uuid, sent_at_ms?, "offline"|"live"?]`.
+    RespMessageP2p {
+        msg: String,
+        from: String,
+        uuid: String,
+        sent_at_ms: Option<u64>,
+        offline: bool,
+    },
+    /// `LOCATE_TOPIC_MSG_ADDR [addr, topic]`: the answer to `JOIN_TOPIC`.
+    LocateTopicMsgAddr { addr: String, topic: String },
+    /// `RESP_MESSAGE_TOPIC [topic, msg, from, uuid?, sent_at_ms?]`.
+    RespMessageTopic {
+        topic: String,
+        msg: String,
+        from: String,
+        uuid: Option<String>,
+        sent_at_ms: Option<u64>,
+    },
+    /// `P2P_DELIVERED [uuid, to, from?]` (ours): a message `from` sent was acked by `to`.
+    /// Clients receive it without `from`; on `/sysctrl/send` and from the router it carries
+    /// `from`, the original sender, so it can be routed to them.
+    P2pDelivered {
+        uuid: String,
+        to: String,
+        from: Option<String>,
+    },
+    /// `SYNC_DONE [token]` (ours).
+    SyncDone { token: String },
+    /// `ERROR [code, detail]` (ours).
+    Error { code: ErrorCode, detail: String },
+
+    // router -> msg_server
+    /// `ROUTE_MESSAGE_P2P [to, msg, from, uuid]`.
+    RouteMessageP2p {
+        to: String,
+        msg: String,
+        from: String,
+        uuid: String,
+    },
+    /// `ROUTE_MESSAGE_TOPIC [topic, msg, from, uuid, sent_at_ms]` (ours).
+    RouteMessageTopic {
+        topic: String,
+        msg: String,
+        from: String,
+        uuid: String,
+        sent_at_ms: u64,
+    },
+
+    // msg_server -> subscribers (events; AnyData carries the details)
+    /// `CACHE_SESSION [id]` on `/sysctrl/client-status`.
+    CacheSession { id: String, data: Value },
+    /// `STORE_SESSION [id]` on `/store/client-info`.
+    StoreSession { id: String, data: Value },
+    /// `CACHE_TOPIC [topic]` on `/sysctrl/topic-status`.
+    CacheTopic { topic: String, data: Value },
+    /// `STORE_TOPIC [topic]` on `/store/topic-info`.
+    StoreTopic { topic: String, data: Value },
+
+    /// `ROLE_STATUS []` (ours): any role answers `ROLE_STATUS_OK [role]` with its state in
+    /// AnyData.
+    RoleStatus,
+    /// `ROLE_STATUS_OK [role]` (ours).
+    RoleStatusOk { role: String, data: Value },
+
+    // operator tools -> msg_server (ours)
+    /// `AUTH [secret]`: present the cluster secret without subscribing; the connection may
+    /// then send the commands that need it (`INSPECT`). No answer; `FORBIDDEN` where wrong.
+    Auth { secret: String },
+    /// `INSPECT [what, arg?]`: what the msg_server and its store know; answered with
+    /// `INSPECT_RESULT`.
+    Inspect { query: InspectQuery },
+    /// `INSPECT_RESULT [what, arg?]`: the answer to `INSPECT`, the query echoed, the
+    /// findings in AnyData.
+    InspectResult { query: InspectQuery, data: Value },
+}
+
+/// What `INSPECT` asks about: its `what` argument and, for some, a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InspectQuery {
+    /// `sessions`: the connections logged in on this msg_server.
+    Sessions,
+    /// `topics`: every topic in the store.
+    Topics,
+    /// `topic NAME`: one topic, its members and where they are connected.
+    Topic(String),
+    /// `user ID`: where an id is connected and how many messages wait in its inbox.
+    User(String),
+}
+
+impl InspectQuery {
+    /// The `what` argument.
+    pub fn what(&self) -> &'static str {
+        match self {
+            InspectQuery::Sessions => "sessions",
+            InspectQuery::Topics => "topics",
+            InspectQuery::Topic(_) => "topic",
+            InspectQuery::User(_) => "user",
+        }
+    }
+
+    /// The second argument, where the query has one.
+    pub fn arg(&self) -> Option<&str> {
+        match self {
+            InspectQuery::Sessions | InspectQuery::Topics => None,
+            InspectQuery::Topic(name) | InspectQuery::User(name) => Some(name),
+        }
+    }
+}
+
+/// Why an envelope is not a command we can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command {0:?}")]
+    UnknownCmd(String),
+    #[error("{cmd}: {detail}")]
+    BadArgs { cmd: String, detail: String },
+}
+
+impl CommandError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CommandError::UnknownCmd(_) => ErrorCode::UnknownCmd,
+            CommandError::BadArgs { .. } => ErrorCode::BadArgs,
+        }
+    }
+}
+
+/// Which codec table a command is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Client,
+    Delivery,
+    Internal,
+    Admin,
+}
+
+impl Command {
+    /// The family whose table reads and writes this command.
+    pub fn family(&self) -> Family {
+        use Command::*;
+        match self {
+            ReqMsgServer
+            | SelectMsgServerForClient { .. }
+            | SendClientId { .. }
+            | SendPing
+            | SendMessageP2p { .. }
+            | P2pAck { .. }
+            | CreateTopic { .. }
+            | JoinTopic { .. }
+            | SendMessageTopic { .. }
+            | Sync { .. } => Family::Client,
+            RespMessageP2p { .. }
+            | LocateTopicMsgAddr { .. }
+            | RespMessageTopic { .. }
+            | P2pDelivered { .. }
+            | SyncDone { .. }
+            | Error { .. } => Family::Delivery,
+            SubscribeChannel { .. }
+            | RouteMessageP2p { .. }
+            | RouteMessageTopic { .. }
+            | CacheSession { .. }
+            | StoreSession { .. }
+            | CacheTopic { .. }
+            | StoreTopic { .. } => Family::Internal,
+            RoleStatus
+            | RoleStatusOk { .. }
+            | Auth { .. }
+            | Inspect { .. }
+            | InspectResult { .. } => Family::Admin,
+        }
+    }
+
+    /// The command's name on the wire.
+    pub fn name(&self) -> &'static str {
+        let name = match self.family() {
+            Family::Client => client::name(self),
+            Family::Delivery => delivery::name(self),
+            Family::Internal => internal::name(self),
+            Family::Admin => admin::name(self),
+        };
+        name.expect("every command is in its family's table")
+    }
+
+    /// Parses an envelope, naming what is wrong.
+    pub fn from_envelope(env: Envelope) -> Result<Command, CommandError> {
+        let Envelope {
+            cmd,
+            args,
+            any_data,
+        } = env;
+        let mut a = Args {
+            cmd: &cmd,
+            args: args.into_iter(),
+            data: any_data,
+        };
+        let c = client::decode(&cmd, &mut a)
+            .or_else(|| delivery::decode(&cmd, &mut a))
+            .or_else(|| internal::decode(&cmd, &mut a))
+            .or_else(|| admin::decode(&cmd, &mut a))
+            .unwrap_or_else(|| Err(CommandError::UnknownCmd(cmd.clone())))?;
+        a.finish(c)
+    }
+
+    /// Parses a frame body straight to a command.
+    pub fn from_body(body: &[u8]) -> Result<Command, ParseError> {
+        let env = super::Body::parse_envelope(body)?;
+        Ok(Command::from_envelope(env)?)
+    }
+
+    /// Encodes to an envelope.
+    pub fn to_envelope(&self) -> Envelope {
+        let encoded = match self.family() {
+            Family::Client => client::encode(self),
+            Family::Delivery => delivery::encode(self),
+            Family::Internal => internal::encode(self),
+            Family::Admin => admin::encode(self),
+        };
+        let encoded = encoded.expect("every command is in its family's table");
+        let mut env = Envelope::new(self.name(), encoded.args);
+        env.any_data = encoded.data.filter(|d| !d.is_null());
+        env
+    }
+
+    /// The whole frame, ready for the socket.
+    pub fn to_frame(&self) -> bytes::Bytes {
+        self.to_envelope().to_frame()
+    }
+
+    /// Shorthand for an `ERROR` frame.
+    pub fn error(code: ErrorCode, detail: impl Into<String>) -> Command {
+        Command::Error {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A body that is not a command: bad JSON or a bad command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Body(#[from] super::BodyError),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl ParseError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ParseError::Body(_) => ErrorCode::BadJson,
+            ParseError::Command(c) => c.code(),
+        }
+    }
+}
