@@ -8,10 +8,10 @@ use std::collections::HashSet;
 use std::io;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::action::{Action, Scope};
 use crate::commands::{self, SlashCommand};
 use crate::editor::Editor;
 use crate::history::History;
-use crate::keys::Scope;
 use crate::model::{ConvId, Conversation, Mark, Message};
 use crate::worker::{Request, Update};
 
@@ -21,50 +21,6 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 
 const INFO_FOR: Duration = Duration::from_secs(6);
 const ERROR_FOR: Duration = Duration::from_secs(15);
-
-/// Everything a key or the mouse can ask for. [`crate::keys::BINDINGS`] maps keys to these.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    // Editing the message (or the search text).
-    Insert(char),
-    Paste(String),
-    Newline,
-    Backspace,
-    Delete,
-    Left,
-    Right,
-    WordLeft,
-    WordRight,
-    LineStart,
-    LineEnd,
-    Up,
-    Down,
-    DeleteWord,
-    ClearInput,
-    /// Enter: send, or run the command.
-    Submit,
-    // Conversations.
-    NextConversation,
-    PrevConversation,
-    /// The n-th conversation of the sidebar, from 0.
-    GoTo(usize),
-    // Scrolling.
-    PageUp,
-    PageDown,
-    /// Lines to scroll: negative up (older), positive down.
-    Wheel(i32),
-    // Search.
-    OpenSearch,
-    SearchOlder,
-    SearchNewer,
-    // Screens and the rest.
-    Escape,
-    Help,
-    Reconnect,
-    Quit,
-    /// Time passes (once a second): notices expire, countdowns move.
-    Tick,
-}
 
 /// The connection as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

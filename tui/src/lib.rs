@@ -1,8 +1,9 @@
 //! `fishchat chat`: the terminal chat client.
 //!
 //! The pieces, in the manner of iamb and the ratatui component templates:
-//! - [`app`]: all the state and how it changes — [`app::Action`]s from keys, updates from
-//!   the network — tested without a terminal;
+//! - [`action`]: what a key can ask for ([`action::Action`]) and where keys apply;
+//! - [`app`]: all the state and how it changes — actions from keys, updates from the
+//!   network — tested without a terminal;
 //! - [`keys`]: keys → actions, one table that the help screen lists;
 //! - [`commands`]: the slash commands;
 //! - [`worker`]: the network, in its own task; the UI only talks to it through channels;
@@ -12,6 +13,7 @@
 //!
 //! The log goes to `DATA_DIR/chat/<id>/chat.log`, never to the screen.
 
+pub mod action;
 pub mod app;
 pub mod commands;
 pub mod editor;
@@ -30,7 +32,8 @@ use anyhow::{anyhow, Context};
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 
-use crate::app::{Action, App};
+use crate::action::Action;
+use crate::app::App;
 use crate::history::History;
 pub use crate::worker::Target;
 use crate::worker::{Worker, WorkerConfig};

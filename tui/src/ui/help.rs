@@ -8,9 +8,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{theme, wrap};
+use crate::action::Scope;
 use crate::app::{App, View};
 use crate::commands::COMMANDS;
-use crate::keys::{help_rows, Scope};
+use crate::keys::help_rows;
 use crate::model::Mark;
 
 /// A heading, its rows (keys or command, what it does), and a blank line.

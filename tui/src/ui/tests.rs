@@ -8,8 +8,9 @@ use ratatui::style::{Color, Modifier};
 
 use super::testing::{find, render, rows, screen};
 use super::theme;
-use crate::app::{Action, App, Conn, Mode};
-use crate::keys::{help_rows, Scope};
+use crate::action::{Action, Scope};
+use crate::app::{App, Conn, Mode};
+use crate::keys::help_rows;
 use crate::model::{ConvId, Conversation, Mark, Message};
 use crate::worker::Update;
 
