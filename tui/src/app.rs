@@ -1,7 +1,7 @@
 //! The client's state and every way it changes, with no terminal and no network: an
-//! [`Action`] (from a key, [`crate::keys`]) or an [`Update`] (from the network,
-//! [`crate::worker`]) goes in; the state changes, and [`Request`]s for the worker come out
-//! ([`App::take_requests`]). [`crate::ui`] draws the state; tests drive it directly.
+//! [`Action`] (from a key, [`crate::keys`]) or an [`Update`] (from the network worker, in
+//! the words of [`crate::net`]) goes in; the state changes, and [`Request`]s for the worker
+//! come out ([`App::take_requests`]). [`crate::ui`] draws the state; tests drive it directly.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -13,7 +13,7 @@ use crate::commands::{self, SlashCommand};
 use crate::editor::Editor;
 use crate::history::History;
 use crate::model::{ConvId, Conversation, Mark, Message};
-use crate::worker::{Request, Update};
+use crate::net::{Request, Update};
 
 /// The longest message the client sends. Far under the server's frame limit, so one paste
 /// cannot get the connection cut.

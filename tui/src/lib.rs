@@ -6,6 +6,7 @@
 //!   network — tested without a terminal;
 //! - [`keys`]: keys → actions, one table that the help screen lists;
 //! - [`commands`]: the slash commands;
+//! - [`net`]: what the UI and the network tell each other ([`net::Request`], [`net::Update`]);
 //! - [`worker`]: the network, in its own task; the UI only talks to it through channels;
 //! - [`history`]: conversations kept between runs, under `DATA_DIR/chat/<id>/`;
 //! - [`ui`]: drawing, one file per screen area, tested with ratatui's `TestBackend`;
@@ -21,6 +22,7 @@ pub mod history;
 pub mod keys;
 mod logging;
 pub mod model;
+pub mod net;
 pub mod terminal;
 pub mod ui;
 pub mod worker;

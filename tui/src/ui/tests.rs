@@ -12,7 +12,7 @@ use crate::action::{Action, Scope};
 use crate::app::{App, Conn, Mode};
 use crate::keys::help_rows;
 use crate::model::{ConvId, Conversation, Mark, Message};
-use crate::worker::Update;
+use crate::net::Update;
 
 /// 2023-11-14 22:13:20 UTC: shown in local time, as `theme::clock` says.
 const T: u64 = 1_700_000_000_000;
