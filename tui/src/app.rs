@@ -22,9 +22,10 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 const INFO_FOR: Duration = Duration::from_secs(6);
 const ERROR_FOR: Duration = Duration::from_secs(15);
 
-/// The connection as the status line shows it.
+/// The link to the cluster as the status line shows it: how far the worker got in
+/// reaching a msg_server, or why it is cut off and when it tries again.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conn {
+pub enum Link {
     Starting,
     Connecting { via: String, attempt: u32 },
     Connected { server: String },
@@ -85,7 +86,7 @@ pub struct App {
     /// The message being typed in the open conversation.
     pub input: Editor,
     pub mode: Mode,
-    pub conn: Conn,
+    pub link: Link,
     pub rtt: Option<Duration>,
     pub notice: Option<Notice>,
     pub quit: bool,
@@ -113,7 +114,7 @@ impl App {
             convs,
             input: Editor::default(),
             mode: Mode::Chat,
-            conn: Conn::Starting,
+            link: Link::Starting,
             rtt: None,
             notice: None,
             quit: false,
@@ -144,7 +145,7 @@ impl App {
     }
 
     pub fn connected(&self) -> bool {
-        matches!(self.conn, Conn::Connected { .. })
+        matches!(self.link, Link::Connected { .. })
     }
 
     /// Our messages waiting to be sent (or confirmed).
@@ -525,10 +526,10 @@ impl App {
     /// Applies what the network reported.
     pub fn apply(&mut self, u: Update) {
         match u {
-            Update::Connecting { via, attempt } => self.conn = Conn::Connecting { via, attempt },
+            Update::Connecting { via, attempt } => self.link = Link::Connecting { via, attempt },
             Update::Connected { server } => {
-                let again = matches!(self.conn, Conn::Disconnected { .. });
-                self.conn = Conn::Connected {
+                let again = matches!(self.link, Link::Disconnected { .. });
+                self.link = Link::Connected {
                     server: server.clone(),
                 };
                 let waiting = self.flush();
@@ -540,7 +541,7 @@ impl App {
                 }
             }
             Update::Disconnected { reason, retry_in } => {
-                self.conn = Conn::Disconnected {
+                self.link = Link::Disconnected {
                     reason,
                     retry_at: Instant::now() + retry_in,
                 };

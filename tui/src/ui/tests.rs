@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier};
 use super::testing::{find, render, rows, screen};
 use super::theme;
 use crate::action::{Action, Scope};
-use crate::app::{App, Conn, Mode};
+use crate::app::{App, Link, Mode};
 use crate::keys::help_rows;
 use crate::model::{ConvId, Conversation, Mark, Message};
 use crate::net::Update;
@@ -215,7 +215,7 @@ fn disconnected_says_why_when_it_retries_and_keeps_what_was_typed() {
     // Reconnected: the waiting message goes, the count disappears.
     connected(&mut app);
     assert_eq!(app.take_requests().len(), 1);
-    assert!(matches!(app.conn, Conn::Connected { .. }));
+    assert!(matches!(app.link, Link::Connected { .. }));
 }
 
 #[test]
