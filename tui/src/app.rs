@@ -3,7 +3,6 @@
 //! the words of [`crate::net`]) goes in; the state changes, and [`Request`]s for the worker
 //! come out ([`App::take_requests`]). [`crate::ui`] draws the state; tests drive it directly.
 
-use std::cell::Cell;
 use std::collections::HashSet;
 use std::io;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -65,7 +64,8 @@ pub enum Mode {
 }
 
 /// What the last drawing found, so that scrolling can be clamped and a search can stay
-/// where it was drawn. Written by [`crate::ui`] while it draws.
+/// where it was drawn. [`crate::ui::draw`] returns it and the run loop hands it back
+/// ([`App::drawn`]): drawing reads the state and changes nothing.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct View {
     /// Lines of messages on screen.
@@ -90,7 +90,7 @@ pub struct App {
     pub rtt: Option<Duration>,
     pub notice: Option<Notice>,
     pub quit: bool,
-    pub view: Cell<View>,
+    view: View,
     history: Option<History>,
     history_failed: bool,
     requests: Vec<Request>,
@@ -118,7 +118,7 @@ impl App {
             rtt: None,
             notice: None,
             quit: false,
-            view: Cell::new(View::default()),
+            view: View::default(),
             history,
             history_failed: false,
             requests: Vec::new(),
@@ -129,6 +129,16 @@ impl App {
     /// The requests for the worker since the last call.
     pub fn take_requests(&mut self) -> Vec<Request> {
         std::mem::take(&mut self.requests)
+    }
+
+    /// What the last drawing found.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// Takes in what the screen was drawn with ([`crate::ui::draw`] returns it).
+    pub fn drawn(&mut self, view: View) {
+        self.view = view;
     }
 
     /// Which keys apply now.
@@ -218,7 +228,7 @@ impl App {
         let Mode::Help { scroll } = &mut self.mode else {
             return;
         };
-        let view = self.view.get();
+        let view = self.view;
         let page = view.page.max(2) as i32 - 1;
         let by = match a {
             Action::Escape => {
@@ -291,12 +301,12 @@ impl App {
     }
 
     fn page(&self) -> usize {
-        self.view.get().page.saturating_sub(1).max(1)
+        self.view.page.saturating_sub(1).max(1)
     }
 
     /// Scrolls the open conversation `by` lines up (negative: down).
     fn scroll_by(&mut self, by: i64) {
-        let max = self.view.get().max_scroll as i64;
+        let max = self.view.max_scroll as i64;
         if let Some(i) = self.selected {
             let c = &mut self.convs[i];
             c.scroll = (c.scroll as i64 + by).clamp(0, max.max(0)) as usize;
@@ -515,7 +525,7 @@ impl App {
     /// Leaves the search with the conversation scrolled to where it was drawn.
     fn close_search(&mut self) {
         self.mode = Mode::Chat;
-        let drawn = self.view.get().scroll;
+        let drawn = self.view.scroll;
         if let Some(i) = self.selected {
             self.convs[i].scroll = drawn;
         }
@@ -1044,7 +1054,7 @@ mod tests {
         app.update(Action::ClearInput);
         typed(&mut app, "tea");
         assert_eq!(hit(&app), Some(1));
-        app.view.set(View {
+        app.drawn(View {
             scroll: 4,
             max_scroll: 9,
             ..View::default()
@@ -1060,7 +1070,7 @@ mod tests {
     fn scrolling_is_clamped_and_reaching_the_bottom_reads_everything() {
         let mut app = connected();
         app.apply(p2p("bob", "hi", "u1"));
-        app.view.set(View {
+        app.drawn(View {
             page: 10,
             max_scroll: 15,
             ..View::default()
@@ -1085,7 +1095,7 @@ mod tests {
         enter(&mut app, "/msg bob");
         app.update(Action::Help);
         assert_eq!(app.scope(), Scope::Help);
-        app.view.set(View {
+        app.drawn(View {
             help_max: 5,
             page: 4,
             ..View::default()

@@ -88,7 +88,7 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut signals = Signals::install()?;
-    term.draw(|f| ui::draw(f, app))?;
+    draw(term, app)?;
     loop {
         tokio::select! {
             ev = events.next() => match ev {
@@ -114,8 +114,16 @@ async fn event_loop(
         if app.quit {
             return Ok(());
         }
-        term.draw(|f| ui::draw(f, app))?;
+        draw(term, app)?;
     }
+    Ok(())
+}
+
+/// Draws the screen, then hands the app what was drawn (the page, how far things scroll).
+fn draw(term: &mut terminal::Tui, app: &mut App) -> anyhow::Result<()> {
+    let mut view = app.view();
+    term.draw(|f| view = ui::draw(f, app))?;
+    app.drawn(view);
     Ok(())
 }
 
