@@ -1,16 +1,18 @@
 //! The client's state and every way it changes, with no terminal and no network: an
 //! [`Action`] (from a key, [`crate::keys`]) or an [`Update`] (from the network worker, in
 //! the words of [`crate::net`]) goes in; the state changes, and [`Request`]s for the worker
-//! come out ([`App::take_requests`]). [`crate::ui`] draws the state; tests drive it directly.
+//! ([`App::take_requests`]) and [`Record`]s for the history ([`App::take_saves`]) come out:
+//! the run loop does the I/O. [`crate::ui`] draws the state; tests drive it directly.
 
 use std::collections::HashSet;
 use std::io;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::action::{Action, Scope};
 use crate::commands::{self, SlashCommand};
 use crate::editor::Editor;
-use crate::history::History;
+use crate::history::Record;
 use crate::model::{ConvId, Conversation, Mark, Message};
 use crate::net::{Request, Update};
 
@@ -91,7 +93,12 @@ pub struct App {
     pub notice: Option<Notice>,
     pub quit: bool,
     view: View,
-    history: Option<History>,
+    /// What to write to the history, for [`App::take_saves`].
+    saves: Vec<Record>,
+    /// How many of `saves` were queued before the latest notice was set.
+    saves_before_notice: usize,
+    /// The same, for what [`App::take_saves`] returned last.
+    taken_before_notice: usize,
     history_failed: bool,
     requests: Vec<Request>,
     /// Our messages handed to the worker and not yet answered.
@@ -106,8 +113,8 @@ pub fn now_ms() -> u64 {
 }
 
 impl App {
-    /// A client for `me`, with the conversations read from `history` (or none).
-    pub fn new(me: impl Into<String>, convs: Vec<Conversation>, history: Option<History>) -> App {
+    /// A client for `me`, with the conversations read from the history (or none).
+    pub fn new(me: impl Into<String>, convs: Vec<Conversation>) -> App {
         App {
             me: me.into(),
             selected: (!convs.is_empty()).then_some(0),
@@ -119,7 +126,9 @@ impl App {
             notice: None,
             quit: false,
             view: View::default(),
-            history,
+            saves: Vec::new(),
+            saves_before_notice: 0,
+            taken_before_notice: 0,
             history_failed: false,
             requests: Vec::new(),
             in_flight: HashSet::new(),
@@ -168,21 +177,28 @@ impl App {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice {
+        self.set_notice(Some(Notice {
             text: text.into(),
             error: false,
             until: Instant::now() + INFO_FOR,
-        });
+        }));
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
         let text = text.into();
         tracing::info!(%text, "shown as an error");
-        self.notice = Some(Notice {
+        self.set_notice(Some(Notice {
             text,
             error: true,
             until: Instant::now() + ERROR_FOR,
-        });
+        }));
+    }
+
+    /// Every change of the notice goes through here, so that a failed history write is
+    /// shown only where nothing newer replaced it ([`App::save_failed`]).
+    fn set_notice(&mut self, notice: Option<Notice>) {
+        self.saves_before_notice = self.saves.len();
+        self.notice = notice;
     }
 
     // ---- actions -------------------------------------------------------------------
@@ -207,7 +223,7 @@ impl App {
                     .as_ref()
                     .is_some_and(|n| n.until <= Instant::now())
                 {
-                    self.notice = None;
+                    self.set_notice(None);
                 }
             }
             a => match self.mode {
@@ -266,7 +282,7 @@ impl App {
             Action::Wheel(lines) => self.scroll_by(-i64::from(lines)),
             Action::OpenSearch => self.open_search(String::new()),
             Action::Escape => {
-                self.notice = None;
+                self.set_notice(None);
                 if let Some(i) = self.selected {
                     self.convs[i].scroll = 0;
                     self.convs[i].unread = 0;
@@ -347,7 +363,7 @@ impl App {
         if let Some(i) = self.convs.iter().position(|c| c.id == id) {
             return i;
         }
-        self.persist(|h| h.conversation(&id));
+        self.save(Record::Conv { conv: id.clone() });
         self.convs.push(Conversation::new(id));
         self.convs.len() - 1
     }
@@ -449,7 +465,10 @@ impl App {
             offline: false,
         };
         let id = self.convs[i].id.clone();
-        self.persist(|h| h.message(&id, &m));
+        self.save(Record::Msg {
+            conv: id.clone(),
+            msg: m.clone(),
+        });
         let c = &mut self.convs[i];
         c.push(m.clone());
         c.scroll = 0;
@@ -654,11 +673,13 @@ impl App {
 
     /// Shows and keeps a message that arrived.
     fn receive(&mut self, i: usize, m: Message) {
-        let id = self.convs[i].id.clone();
         if self.convs[i].has(&m.uuid) {
             return;
         }
-        self.persist(|h| h.message(&id, &m));
+        self.save(Record::Msg {
+            conv: self.convs[i].id.clone(),
+            msg: m.clone(),
+        });
         let own = m.own();
         self.convs[i].push(m);
         if self.selected.is_none() {
@@ -681,7 +702,11 @@ impl App {
             return;
         }
         m.mark = mark.clone();
-        self.persist(|h| h.mark(&id, uuid, &mark));
+        self.save(Record::Mark {
+            conv: id,
+            uuid: uuid.to_string(),
+            mark,
+        });
     }
 
     fn mark_any(&mut self, uuid: &str, mark: Mark) {
@@ -706,21 +731,33 @@ impl App {
         todo.len()
     }
 
-    /// Writes to the history; the first failure is shown, later ones only logged.
-    fn persist(&mut self, f: impl FnOnce(&mut History) -> io::Result<()>) {
-        let Some(h) = &mut self.history else {
+    /// Queues `r` for the history.
+    fn save(&mut self, r: Record) {
+        self.saves.push(r);
+    }
+
+    /// What to write to the history since the last call, in order. The caller writes it
+    /// ([`crate::history::History::write`]) before it hands over [`App::take_requests`]:
+    /// a message is kept before the server is told it may let it go.
+    pub fn take_saves(&mut self) -> Vec<Record> {
+        self.taken_before_notice = std::mem::replace(&mut self.saves_before_notice, 0);
+        std::mem::take(&mut self.saves)
+    }
+
+    /// The record at `at` in what [`App::take_saves`] returned last could not be written
+    /// to the history file at `path`. The first failure is shown, later ones are not (the
+    /// caller logs them). Notices keep the order things happened in: one set after that
+    /// record was queued is the newer news, and stays.
+    pub fn save_failed(&mut self, at: usize, path: &Path, e: &io::Error) {
+        if self.history_failed {
             return;
-        };
-        if let Err(e) = f(h) {
-            tracing::warn!(error = %e, path = %h.path().display(), "cannot write the history");
-            if !self.history_failed {
-                self.history_failed = true;
-                let text = format!(
-                    "cannot save the history to {}: {e}; messages are shown but not kept",
-                    h.path().display()
-                );
-                self.error(text);
-            }
+        }
+        self.history_failed = true;
+        if at >= self.taken_before_notice {
+            self.error(format!(
+                "cannot save the history to {}: {e}; messages are shown but not kept",
+                path.display()
+            ));
         }
     }
 }
@@ -774,7 +811,7 @@ mod tests {
     }
 
     fn connected() -> App {
-        let mut app = App::new("alice", Vec::new(), None);
+        let mut app = App::new("alice", Vec::new());
         app.apply(Update::Connected {
             server: "127.0.0.1:19000".into(),
         });
@@ -1116,50 +1153,105 @@ mod tests {
     }
 
     #[test]
-    fn history_is_written_as_things_happen() {
-        let dir = tempfile::tempdir().unwrap();
-        let uuid;
-        {
-            let (h, loaded) = History::open(dir.path()).unwrap();
-            let mut app = App::new("alice", loaded.conversations, Some(h));
-            app.apply(Update::Connected { server: "s".into() });
-            enter(&mut app, "/msg bob hello");
-            uuid = app.current().unwrap().messages[0].uuid.clone();
-            app.apply(Update::Delivered {
-                uuid: uuid.clone(),
-                to: "bob".into(),
-            });
-            app.apply(p2p("bob", "hi back", "b1"));
-            app.apply(Update::Joined {
-                topic: "rust".into(),
-            });
-        }
-        let (h, loaded) = History::open(dir.path()).unwrap();
-        let app = App::new("alice", loaded.conversations, Some(h));
-        assert_eq!(app.convs.len(), 2);
-        let bob = &app.convs[0];
-        assert_eq!(bob.messages.len(), 2);
-        assert_eq!(bob.messages[0].mark, Mark::Delivered);
-        assert_eq!(bob.messages[0].uuid, uuid);
-        assert_eq!(bob.messages[1].text, "hi back");
-        assert_eq!(app.convs[1].id, ConvId::Topic("rust".into()));
+    fn what_happens_comes_out_as_history_records() {
+        let mut app = connected();
+        assert!(app.take_saves().is_empty());
+        enter(&mut app, "/msg bob hello");
+        let bob = ConvId::Person("bob".into());
+        let hello = app.current().unwrap().messages[0].clone();
+        assert_eq!(hello.mark, Mark::Pending);
+        assert_eq!(
+            app.take_saves(),
+            [
+                Record::Conv { conv: bob.clone() },
+                Record::Msg {
+                    conv: bob.clone(),
+                    msg: hello.clone()
+                }
+            ]
+        );
+        app.apply(Update::Delivered {
+            uuid: hello.uuid.clone(),
+            to: "bob".into(),
+        });
+        assert_eq!(
+            app.take_saves(),
+            [Record::Mark {
+                conv: bob.clone(),
+                uuid: hello.uuid.clone(),
+                mark: Mark::Delivered
+            }]
+        );
+        // A late "sent" changes nothing, so nothing is written.
+        app.apply(Update::Sent {
+            uuid: hello.uuid.clone(),
+        });
+        assert!(app.take_saves().is_empty());
+        app.apply(p2p("bob", "hi back", "b1"));
+        let back = app.convs[0].messages[1].clone();
+        assert_eq!(back.text, "hi back");
+        let saved = app.take_saves();
+        assert_eq!(
+            saved,
+            [Record::Msg {
+                conv: bob.clone(),
+                msg: back
+            }]
+        );
+        // A second copy is not kept twice.
+        app.apply(p2p("bob", "hi back", "b1"));
+        assert!(app.take_saves().is_empty());
+        app.apply(Update::Joined {
+            topic: "rust".into(),
+        });
+        assert_eq!(
+            app.take_saves(),
+            [Record::Conv {
+                conv: ConvId::Topic("rust".into())
+            }]
+        );
     }
 
     #[test]
-    fn a_pending_message_from_the_last_run_is_sent_at_the_first_connection() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let (h, loaded) = History::open(dir.path()).unwrap();
-            let mut app = App::new("alice", loaded.conversations, Some(h));
-            enter(&mut app, "/msg bob written offline");
-            assert!(app.take_requests().is_empty());
-        }
-        let (h, loaded) = History::open(dir.path()).unwrap();
-        let mut app = App::new("alice", loaded.conversations, Some(h));
-        app.apply(Update::Connected { server: "s".into() });
+    fn a_message_written_offline_is_kept_as_pending() {
+        let mut app = App::new("alice", Vec::new());
+        enter(&mut app, "/msg bob written offline");
+        assert!(app.take_requests().is_empty());
         assert!(matches!(
-            &app.take_requests()[..],
-            [Request::SendP2p { text, .. }] if text == "written offline"
+            &app.take_saves()[..],
+            [Record::Conv { .. }, Record::Msg { msg, .. }]
+                if msg.text == "written offline" && msg.mark == Mark::Pending
         ));
+    }
+
+    #[test]
+    fn the_first_failed_history_write_is_shown_unless_newer_news_covers_it() {
+        let path = Path::new("/data/chat/alice/history.jsonl");
+        let full = io::Error::other("no space left");
+        let mut app = connected();
+        enter(&mut app, "/msg bob hello");
+        assert_eq!(app.take_saves().len(), 2);
+        app.save_failed(1, path, &full);
+        let n = app.notice.clone().unwrap();
+        assert!(n.error, "{n:?}");
+        assert!(
+            n.text.contains("/data/chat/alice/history.jsonl") && n.text.contains("no space left"),
+            "{n:?}"
+        );
+        // Only the first failure is shown.
+        app.update(Action::Escape);
+        enter(&mut app, "again");
+        app.take_saves();
+        app.save_failed(0, path, &full);
+        assert!(app.notice.is_none());
+
+        // A notice set after the record that failed is newer: it stays.
+        let mut app = connected();
+        app.apply(Update::Joined {
+            topic: "rust".into(),
+        });
+        assert_eq!(app.take_saves().len(), 1);
+        app.save_failed(0, path, &full);
+        assert_eq!(app.notice.as_ref().unwrap().text, "joined #rust");
     }
 }

@@ -60,14 +60,14 @@ fn chatting() -> App {
     let mut rust = Conversation::new(ConvId::Topic("rust".into()));
     rust.push(msg("r1", "carol", "anyone here?", Mark::Incoming, T));
     rust.unread = 3;
-    let mut app = App::new("alice", vec![bob, rust], None);
+    let mut app = App::new("alice", vec![bob, rust]);
     connected(&mut app);
     app
 }
 
 #[test]
 fn first_start_says_what_to_type() {
-    let mut app = App::new("alice", Vec::new(), None);
+    let mut app = App::new("alice", Vec::new());
     app.apply(Update::Connecting {
         via: "gateway 127.0.0.1:17000".into(),
         attempt: 1,
@@ -245,7 +245,7 @@ fn a_search_brings_an_old_match_into_view_and_highlights_it() {
             T + i,
         ));
     }
-    let mut app = App::new("alice", vec![bob], None);
+    let mut app = App::new("alice", vec![bob]);
     connected(&mut app);
     let b = render(&mut app, 100, 24);
     assert!(find(&b, "needle").is_none());
@@ -287,7 +287,7 @@ fn page_up_scrolls_and_says_how_much_is_below() {
             T,
         ));
     }
-    let mut app = App::new("alice", vec![bob], None);
+    let mut app = App::new("alice", vec![bob]);
     connected(&mut app);
     render(&mut app, 100, 24);
     app.update(Action::PageUp);
@@ -328,7 +328,7 @@ fn a_narrow_terminal_drops_the_sidebar_and_wraps_long_messages() {
         Mark::Incoming,
         T,
     ));
-    let mut app = App::new("alice", vec![bob], None);
+    let mut app = App::new("alice", vec![bob]);
     connected(&mut app);
     let b = render(&mut app, 44, 16);
     let s = screen(&b);
