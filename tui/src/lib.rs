@@ -3,7 +3,8 @@
 //! The pieces, in the manner of iamb and the ratatui component templates:
 //! - [`action`]: what a key can ask for ([`action::Action`]) and where keys apply;
 //! - [`app`]: all the state and how it changes — actions from keys, updates from the
-//!   network — tested without a terminal;
+//!   network — tested without a terminal; it does no I/O, but returns requests for the
+//!   worker and records for the history;
 //! - [`keys`]: keys → actions, one table that the help screen lists;
 //! - [`commands`]: the slash commands;
 //! - [`net`]: what the UI and the network tell each other ([`net::Request`], [`net::Update`]);
@@ -11,6 +12,13 @@
 //! - [`history`]: conversations kept between runs, under `DATA_DIR/chat/<id>/`;
 //! - [`ui`]: drawing, one file per screen area, tested with ratatui's `TestBackend`;
 //! - [`terminal`]: taking the terminal over and always giving it back, panics included.
+//!
+//! The run loop here is where they meet: an event becomes an action or an update for the
+//! app; then what the app returns is written to the history, its requests go to the
+//! worker, and the screen is drawn, the drawing handed back to the app ([`app::View`]).
+//! Imports go one way, down: `ui` → `app` → `action`, `net`, `history`, `model`;
+//! `keys` → `action`; `worker` → `net`. The app imports neither the keys, the drawing nor
+//! the worker.
 //!
 //! The log goes to `DATA_DIR/chat/<id>/chat.log`, never to the screen.
 
