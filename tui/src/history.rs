@@ -6,6 +6,9 @@
 //! the client's log, `chat.log`. At start the records are replayed into conversations; a
 //! file holding many superseded records, or unreadable ones (a line cut by a crash), is
 //! rewritten compactly.
+//!
+//! [`crate::app`] says what to keep as [`Record`]s ([`crate::app::App::take_saves`]); the
+//! run loop writes them here ([`History::write`]).
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, BufRead, BufReader, Write};
@@ -19,17 +22,14 @@ const FILE: &str = "history.jsonl";
 const LOCK: &str = "lock";
 
 /// One line of the history file.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
-enum Record {
+pub enum Record {
     /// A conversation was opened (it shows in the sidebar, with or without messages).
-    Conv {
-        conv: ConvId,
-    },
-    Msg {
-        conv: ConvId,
-        msg: Message,
-    },
+    Conv { conv: ConvId },
+    /// A message, ours or someone else's, as it was when it was first shown.
+    Msg { conv: ConvId, msg: Message },
+    /// Our message `uuid` moved on (sent, delivered, refused).
     Mark {
         conv: ConvId,
         uuid: String,
@@ -155,27 +155,8 @@ impl History {
         &self.path
     }
 
-    /// Records that `conv` was opened.
-    pub fn conversation(&mut self, conv: &ConvId) -> io::Result<()> {
-        self.append(&Record::Conv { conv: conv.clone() })
-    }
-
-    pub fn message(&mut self, conv: &ConvId, msg: &Message) -> io::Result<()> {
-        self.append(&Record::Msg {
-            conv: conv.clone(),
-            msg: msg.clone(),
-        })
-    }
-
-    pub fn mark(&mut self, conv: &ConvId, uuid: &str, mark: &Mark) -> io::Result<()> {
-        self.append(&Record::Mark {
-            conv: conv.clone(),
-            uuid: uuid.to_string(),
-            mark: mark.clone(),
-        })
-    }
-
-    fn append(&mut self, r: &Record) -> io::Result<()> {
+    /// Appends `r` to the file.
+    pub fn write(&mut self, r: &Record) -> io::Result<()> {
         let mut line = serde_json::to_string(r).map_err(io::Error::other)?;
         line.push('\n');
         // One write per record, so a crash cuts at most the last line.
@@ -265,6 +246,25 @@ fn rewrite(path: &Path, convs: &[Conversation]) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn conversation(conv: &ConvId) -> Record {
+        Record::Conv { conv: conv.clone() }
+    }
+
+    fn message(conv: &ConvId, msg: Message) -> Record {
+        Record::Msg {
+            conv: conv.clone(),
+            msg,
+        }
+    }
+
+    fn mark(conv: &ConvId, uuid: &str, mark: Mark) -> Record {
+        Record::Mark {
+            conv: conv.clone(),
+            uuid: uuid.into(),
+            mark,
+        }
+    }
+
     fn msg(uuid: &str, from: &str, mark: Mark) -> Message {
         Message {
             uuid: uuid.into(),
@@ -284,16 +284,19 @@ mod tests {
         {
             let (mut h, loaded) = History::open(dir.path()).unwrap();
             assert!(loaded.conversations.is_empty());
-            h.conversation(&rust).unwrap();
-            h.conversation(&bob).unwrap();
-            h.message(&bob, &msg("u1", "alice", Mark::Pending)).unwrap();
-            h.message(&bob, &msg("u2", "bob", Mark::Incoming)).unwrap();
-            h.mark(&bob, "u1", &Mark::Sent).unwrap();
-            h.mark(&bob, "u1", &Mark::Delivered).unwrap();
+            h.write(&conversation(&rust)).unwrap();
+            h.write(&conversation(&bob)).unwrap();
+            h.write(&message(&bob, msg("u1", "alice", Mark::Pending)))
+                .unwrap();
+            h.write(&message(&bob, msg("u2", "bob", Mark::Incoming)))
+                .unwrap();
+            h.write(&mark(&bob, "u1", Mark::Sent)).unwrap();
+            h.write(&mark(&bob, "u1", Mark::Delivered)).unwrap();
             // A mark for someone else's message is ignored.
-            h.mark(&bob, "u2", &Mark::Delivered).unwrap();
+            h.write(&mark(&bob, "u2", Mark::Delivered)).unwrap();
             // A duplicate (a message delivered twice) is kept once.
-            h.message(&bob, &msg("u2", "bob", Mark::Incoming)).unwrap();
+            h.write(&message(&bob, msg("u2", "bob", Mark::Incoming)))
+                .unwrap();
         }
         let (_h, loaded) = History::open(dir.path()).unwrap();
         assert_eq!(loaded.skipped, 0);
@@ -322,7 +325,8 @@ mod tests {
         let bob = ConvId::Person("bob".into());
         {
             let (mut h, _) = History::open(dir.path()).unwrap();
-            h.message(&bob, &msg("u1", "bob", Mark::Incoming)).unwrap();
+            h.write(&message(&bob, msg("u1", "bob", Mark::Incoming)))
+                .unwrap();
         }
         let path = dir.path().join(FILE);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
@@ -333,7 +337,8 @@ mod tests {
             let (mut h, loaded) = History::open(dir.path()).unwrap();
             assert_eq!(loaded.skipped, 1);
             assert_eq!(loaded.conversations[0].messages.len(), 1);
-            h.message(&bob, &msg("u2", "bob", Mark::Incoming)).unwrap();
+            h.write(&message(&bob, msg("u2", "bob", Mark::Incoming)))
+                .unwrap();
         }
         let (_h, loaded) = History::open(dir.path()).unwrap();
         assert_eq!(loaded.skipped, 0, "the file was rewritten");
@@ -346,9 +351,10 @@ mod tests {
         let bob = ConvId::Person("bob".into());
         {
             let (mut h, _) = History::open(dir.path()).unwrap();
-            h.message(&bob, &msg("u1", "alice", Mark::Pending)).unwrap();
+            h.write(&message(&bob, msg("u1", "alice", Mark::Pending)))
+                .unwrap();
             for _ in 0..300 {
-                h.mark(&bob, "u1", &Mark::Sent).unwrap();
+                h.write(&mark(&bob, "u1", Mark::Sent)).unwrap();
             }
         }
         let before = fs::read_to_string(dir.path().join(FILE)).unwrap();

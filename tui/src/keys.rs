@@ -7,20 +7,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
-use crate::app::Action;
-
-/// Where a binding applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Everywhere, unless the current scope binds the key itself.
-    Global,
-    /// Reading and writing messages.
-    Chat,
-    /// Typing a search.
-    Search,
-    /// The help screen.
-    Help,
-}
+use crate::action::{Action, Scope};
 
 /// What sets a binding off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,17 +1,28 @@
 //! `fishchat chat`: the terminal chat client.
 //!
 //! The pieces, in the manner of iamb and the ratatui component templates:
-//! - [`app`]: all the state and how it changes — [`app::Action`]s from keys, updates from
-//!   the network — tested without a terminal;
+//! - [`action`]: what a key can ask for ([`action::Action`]) and where keys apply;
+//! - [`app`]: all the state and how it changes — actions from keys, updates from the
+//!   network — tested without a terminal; it does no I/O, but returns requests for the
+//!   worker and records for the history;
 //! - [`keys`]: keys → actions, one table that the help screen lists;
 //! - [`commands`]: the slash commands;
+//! - [`net`]: what the UI and the network tell each other ([`net::Request`], [`net::Update`]);
 //! - [`worker`]: the network, in its own task; the UI only talks to it through channels;
 //! - [`history`]: conversations kept between runs, under `DATA_DIR/chat/<id>/`;
 //! - [`ui`]: drawing, one file per screen area, tested with ratatui's `TestBackend`;
 //! - [`terminal`]: taking the terminal over and always giving it back, panics included.
 //!
+//! The run loop here is where they meet: an event becomes an action or an update for the
+//! app; then what the app returns is written to the history, its requests go to the
+//! worker, and the screen is drawn, the drawing handed back to the app ([`app::View`]).
+//! Imports go one way, down: `ui` → `app` → `action`, `net`, `history`, `model`;
+//! `keys` → `action`; `worker` → `net`. The app imports neither the keys, the drawing nor
+//! the worker.
+//!
 //! The log goes to `DATA_DIR/chat/<id>/chat.log`, never to the screen.
 
+pub mod action;
 pub mod app;
 pub mod commands;
 pub mod editor;
@@ -19,6 +30,7 @@ pub mod history;
 pub mod keys;
 mod logging;
 pub mod model;
+pub mod net;
 pub mod terminal;
 pub mod ui;
 pub mod worker;
@@ -30,7 +42,8 @@ use anyhow::{anyhow, Context};
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 
-use crate::app::{Action, App};
+use crate::action::Action;
+use crate::app::App;
 use crate::history::History;
 pub use crate::worker::Target;
 use crate::worker::{Worker, WorkerConfig};
@@ -53,12 +66,12 @@ const STOP_GRACE: Duration = Duration::from_millis(1500);
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     commands::check_name("id", &opts.id).map_err(|e| anyhow!("{e}; pass --id NAME"))?;
     let dir = history::dir_for(&opts.data_dir, &opts.id);
-    let (history, loaded) = History::open(&dir)?;
+    let (mut history, loaded) = History::open(&dir)?;
     let log = dir.join("chat.log");
     logging::init(&log).with_context(|| format!("cannot open the log file {}", log.display()))?;
     tracing::info!(id = %opts.id, target = ?opts.target, history = %dir.display(), "starting");
 
-    let mut app = App::new(&opts.id, loaded.conversations, Some(history));
+    let mut app = App::new(&opts.id, loaded.conversations);
     if loaded.skipped > 0 {
         app.error(format!(
             "{} unreadable lines of the history were dropped (see {})",
@@ -68,7 +81,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     }
     let mut guard = terminal::enter().context("cannot start the terminal UI")?;
     let mut worker = Worker::spawn(WorkerConfig::new(&opts.id, opts.target));
-    let result = event_loop(&mut guard.terminal, &mut app, &mut worker).await;
+    let result = event_loop(&mut guard.terminal, &mut app, &mut worker, &mut history).await;
     drop(guard);
     worker.stop(STOP_GRACE).await;
     tracing::info!(ok = result.is_ok(), "stopped");
@@ -79,11 +92,12 @@ async fn event_loop(
     term: &mut terminal::Tui,
     app: &mut App,
     worker: &mut Worker,
+    history: &mut History,
 ) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut signals = Signals::install()?;
-    term.draw(|f| ui::draw(f, app))?;
+    draw(term, app)?;
     loop {
         tokio::select! {
             ev = events.next() => match ev {
@@ -103,14 +117,35 @@ async fn event_loop(
                 app.quit = true;
             }
         }
+        // Saved first: a message is kept before the server is told it may let it go.
+        save(app, history);
         for r in app.take_requests() {
             worker.request(r);
         }
         if app.quit {
             return Ok(());
         }
-        term.draw(|f| ui::draw(f, app))?;
+        draw(term, app)?;
     }
+    Ok(())
+}
+
+/// Writes what the app asked to keep to the history; a write that fails is logged, and
+/// the app shows the first one.
+fn save(app: &mut App, history: &mut History) {
+    for (at, r) in app.take_saves().iter().enumerate() {
+        if let Err(e) = history.write(r) {
+            tracing::warn!(error = %e, path = %history.path().display(), "cannot write the history");
+            app.save_failed(at, history.path(), &e);
+        }
+    }
+}
+
+/// Draws the screen, then hands the app what was drawn (the page, how far things scroll).
+fn draw(term: &mut terminal::Tui, app: &mut App) -> anyhow::Result<()> {
+    let mut view = app.view();
+    term.draw(|f| view = ui::draw(f, app))?;
+    app.drawn(view);
     Ok(())
 }
 
@@ -169,5 +204,87 @@ impl Signals {
             std::future::pending::<()>().await;
             "none"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The history as the run loop keeps it: the app's records written by [`save`] after
+    //! each event, and read back by the next run.
+
+    use super::*;
+    use crate::model::{ConvId, Mark};
+    use crate::net::{Request, Update};
+
+    fn enter(app: &mut App, s: &str) {
+        for c in s.chars() {
+            app.update(Action::Insert(c));
+        }
+        app.update(Action::Submit);
+    }
+
+    fn p2p(from: &str, text: &str, uuid: &str) -> Update {
+        Update::P2p {
+            from: from.into(),
+            text: text.into(),
+            uuid: uuid.into(),
+            sent_at_ms: Some(1_700_000_000_000),
+            offline: false,
+        }
+    }
+
+    #[test]
+    fn history_is_written_as_things_happen() {
+        let dir = tempfile::tempdir().unwrap();
+        let uuid;
+        {
+            let (mut h, loaded) = History::open(dir.path()).unwrap();
+            let mut app = App::new("alice", loaded.conversations);
+            app.apply(Update::Connected { server: "s".into() });
+            save(&mut app, &mut h);
+            enter(&mut app, "/msg bob hello");
+            save(&mut app, &mut h);
+            uuid = app.current().unwrap().messages[0].uuid.clone();
+            app.apply(Update::Delivered {
+                uuid: uuid.clone(),
+                to: "bob".into(),
+            });
+            save(&mut app, &mut h);
+            app.apply(p2p("bob", "hi back", "b1"));
+            save(&mut app, &mut h);
+            app.apply(Update::Joined {
+                topic: "rust".into(),
+            });
+            save(&mut app, &mut h);
+        }
+        let (_h, loaded) = History::open(dir.path()).unwrap();
+        let app = App::new("alice", loaded.conversations);
+        assert_eq!(app.convs.len(), 2);
+        let bob = &app.convs[0];
+        assert_eq!(bob.messages.len(), 2);
+        assert_eq!(bob.messages[0].mark, Mark::Delivered);
+        assert_eq!(bob.messages[0].uuid, uuid);
+        assert_eq!(bob.messages[1].text, "hi back");
+        assert_eq!(app.convs[1].id, ConvId::Topic("rust".into()));
+    }
+
+    #[test]
+    fn a_pending_message_from_the_last_run_is_sent_at_the_first_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut h, loaded) = History::open(dir.path()).unwrap();
+            let mut app = App::new("alice", loaded.conversations);
+            enter(&mut app, "/msg bob written offline");
+            save(&mut app, &mut h);
+            assert!(app.take_requests().is_empty());
+        }
+        let (mut h, loaded) = History::open(dir.path()).unwrap();
+        let mut app = App::new("alice", loaded.conversations);
+        app.apply(Update::Connected { server: "s".into() });
+        save(&mut app, &mut h);
+        assert!(matches!(
+            &app.take_requests()[..],
+            [Request::SendP2p { text, .. }] if text == "written offline"
+        ));
     }
 }

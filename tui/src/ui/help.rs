@@ -8,9 +8,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{theme, wrap};
-use crate::app::{App, View};
+use crate::action::Scope;
+use crate::app::View;
 use crate::commands::COMMANDS;
-use crate::keys::{help_rows, Scope};
+use crate::keys::help_rows;
 use crate::model::Mark;
 
 /// A heading, its rows (keys or command, what it does), and a blank line.
@@ -90,7 +91,9 @@ pub fn lines() -> Vec<Line<'static>> {
     out
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
+/// Draws the help over `area`, scrolled `scroll` lines, and returns `view` with its page
+/// and how far it can scroll.
+pub fn draw(f: &mut Frame, area: Rect, scroll: u16, view: View) -> View {
     let lines = lines();
     let widest = lines
         .iter()
@@ -111,11 +114,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
         );
     let inner = block.inner(r);
     let max = (lines.len() as u16).saturating_sub(inner.height);
-    app.view.set(View {
-        help_max: max,
-        page: inner.height as usize,
-        ..app.view.get()
-    });
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)
@@ -123,4 +121,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
             .scroll((scroll.min(max), 0)),
         r,
     );
+    View {
+        help_max: max,
+        page: inner.height as usize,
+        ..view
+    }
 }

@@ -19,7 +19,9 @@ use crate::model::{ConvId, Conversation, Message};
 /// The widest a sender's name column gets; longer names are cut.
 const NAME_MAX: usize = 12;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+/// Draws the open conversation (or the welcome) and returns `view` with what it drew:
+/// the page, how far the conversation can scroll and how far it was drawn scrolled.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, view: View) -> View {
     let focused = matches!(app.mode, Mode::Chat | Mode::Search(_));
     let mut block = Block::bordered().border_style(theme::border(focused));
     let Some(conv) = app.current() else {
@@ -27,7 +29,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let inner = block.inner(area);
         f.render_widget(block, area);
         welcome(f, inner, app);
-        return;
+        return view;
     };
     block = block.title(title(conv));
     let inner = block.inner(area);
@@ -54,13 +56,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 ..inner
             },
         );
-        app.view.set(View {
+        return View {
             page: inner.height as usize,
             max_scroll: 0,
             scroll: 0,
-            ..app.view.get()
-        });
-        return;
+            ..view
+        };
     }
 
     let page = inner.height as usize;
@@ -122,12 +123,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .min(total.saturating_sub(page));
         }
     }
-    app.view.set(View {
+    let drawn = View {
         page,
         max_scroll,
         scroll,
-        ..app.view.get()
-    });
+        ..view
+    };
 
     let lines: Vec<Line<'static>> = chunks.into_iter().rev().flatten().collect();
     let end = lines.len() - scroll.min(lines.len());
@@ -157,6 +158,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             ..inner
         },
     );
+    drawn
 }
 
 fn title(conv: &Conversation) -> Line<'static> {

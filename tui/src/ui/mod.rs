@@ -1,8 +1,8 @@
 //! Drawing: the state in [`crate::app::App`] onto a ratatui frame, one file per screen
 //! area — [`sidebar`] (conversations), [`messages`], [`input`], [`status`] (the bottom
-//! line), [`help`] (drawn over the rest). Nothing here changes the state, except that the
-//! message list and the help report what they drew ([`crate::app::View`]) so scrolling can
-//! be clamped.
+//! line), [`help`] (drawn over the rest). Nothing here changes the state: [`draw`] returns
+//! what the message list and the help drew ([`crate::app::View`]), which the run loop
+//! hands to the app so that scrolling can be clamped.
 
 pub mod help;
 pub mod input;
@@ -18,13 +18,13 @@ mod tests;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::Frame;
 
-use crate::app::{App, Mode};
+use crate::app::{App, Mode, View};
 
 /// Below this width the sidebar is left out (the messages' title names the conversation).
 pub const SIDEBAR_MIN_WIDTH: u16 = 60;
 
-/// Draws the whole screen.
-pub fn draw(f: &mut Frame, app: &App) {
+/// Draws the whole screen; returns what was drawn, for [`App::drawn`].
+pub fn draw(f: &mut Frame, app: &App) -> View {
     let area = f.area();
     let [main, status_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
@@ -40,12 +40,13 @@ pub fn draw(f: &mut Frame, app: &App) {
     let input_h = input::height(app, right.width).min(right.height.saturating_sub(3).max(3));
     let [msgs, inp] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(input_h)]).areas(right);
-    messages::draw(f, msgs, app);
+    let mut view = messages::draw(f, msgs, app, app.view());
     input::draw(f, inp, app);
     status::draw(f, status_area, app);
     if let Mode::Help { scroll } = app.mode {
-        help::draw(f, area, app, scroll);
+        view = help::draw(f, area, scroll, view);
     }
+    view
 }
 
 /// A rectangle `w`×`h` centred in `area` (clipped to it).
@@ -70,10 +71,13 @@ pub(crate) mod testing {
 
     use crate::app::App;
 
-    /// Draws `app` on a `w`×`h` screen and returns the buffer.
-    pub fn render(app: &App, w: u16, h: u16) -> Buffer {
+    /// Draws `app` on a `w`×`h` screen as the run loop does (handing what was drawn back
+    /// to it) and returns the buffer.
+    pub fn render(app: &mut App, w: u16, h: u16) -> Buffer {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| super::draw(f, app)).unwrap();
+        let mut view = app.view();
+        t.draw(|f| view = super::draw(f, app)).unwrap();
+        app.drawn(view);
         t.backend().buffer().clone()
     }
 

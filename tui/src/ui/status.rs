@@ -10,17 +10,17 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{theme, wrap};
-use crate::app::{App, Conn};
+use crate::app::{App, Link};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let bar = Style::new();
     let mut left: Vec<Span> = Vec::new();
-    match &app.conn {
-        Conn::Starting => left.push(Span::styled(
+    match &app.link {
+        Link::Starting => left.push(Span::styled(
             " ◌ starting ",
             Style::new().fg(theme::WARN).bold(),
         )),
-        Conn::Connecting { via, attempt } => {
+        Link::Connecting { via, attempt } => {
             left.push(Span::styled(
                 " ◌ connecting ",
                 Style::new().fg(theme::WARN).bold(),
@@ -32,7 +32,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             };
             left.push(Span::raw(format!("via {via}{tries}")));
         }
-        Conn::Connected { server } => {
+        Link::Connected { server } => {
             left.push(Span::styled(
                 " ● connected ",
                 Style::new().fg(theme::GOOD).bold(),
@@ -49,7 +49,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 theme::dim(),
             ));
         }
-        Conn::Disconnected { reason, retry_at } => {
+        Link::Disconnected { reason, retry_at } => {
             left.push(Span::styled(
                 " ○ disconnected ",
                 Style::new().fg(theme::ERROR).bold(),
@@ -72,7 +72,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             ));
         }
     }
-    if !matches!(app.conn, Conn::Disconnected { .. }) {
+    if !matches!(app.link, Link::Disconnected { .. }) {
         push_waiting(&mut left, app);
     }
 

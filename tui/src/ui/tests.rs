@@ -8,10 +8,11 @@ use ratatui::style::{Color, Modifier};
 
 use super::testing::{find, render, rows, screen};
 use super::theme;
-use crate::app::{Action, App, Conn, Mode};
-use crate::keys::{help_rows, Scope};
+use crate::action::{Action, Scope};
+use crate::app::{App, Link, Mode};
+use crate::keys::help_rows;
 use crate::model::{ConvId, Conversation, Mark, Message};
-use crate::worker::Update;
+use crate::net::Update;
 
 /// 2023-11-14 22:13:20 UTC: shown in local time, as `theme::clock` says.
 const T: u64 = 1_700_000_000_000;
@@ -59,19 +60,19 @@ fn chatting() -> App {
     let mut rust = Conversation::new(ConvId::Topic("rust".into()));
     rust.push(msg("r1", "carol", "anyone here?", Mark::Incoming, T));
     rust.unread = 3;
-    let mut app = App::new("alice", vec![bob, rust], None);
+    let mut app = App::new("alice", vec![bob, rust]);
     connected(&mut app);
     app
 }
 
 #[test]
 fn first_start_says_what_to_type() {
-    let mut app = App::new("alice", Vec::new(), None);
+    let mut app = App::new("alice", Vec::new());
     app.apply(Update::Connecting {
         via: "gateway 127.0.0.1:17000".into(),
         attempt: 1,
     });
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     let s = screen(&b);
     for needle in [
         "Welcome to fishchat, alice.",
@@ -94,8 +95,8 @@ fn first_start_says_what_to_type() {
 
 #[test]
 fn chatting_shows_times_senders_marks_and_unread_counts() {
-    let app = chatting();
-    let b = render(&app, 100, 24);
+    let mut app = chatting();
+    let b = render(&mut app, 100, 24);
     let s = screen(&b);
     let t = theme::clock(T);
     for needle in [
@@ -146,7 +147,7 @@ fn chatting_shows_times_senders_marks_and_unread_counts() {
 fn the_help_lists_every_key_and_command() {
     let mut app = chatting();
     app.update(Action::Help);
-    let b = render(&app, 120, 80);
+    let b = render(&mut app, 120, 80);
     let s = screen(&b);
     assert!(find(&b, "fishchat help").is_some(), "{s}");
     for scope in [Scope::Chat, Scope::Search, Scope::Global, Scope::Help] {
@@ -172,15 +173,15 @@ fn the_help_lists_every_key_and_command() {
         assert!(find(&b, needle).is_some(), "{needle:?} missing:\n{s}");
     }
     // On a small screen it scrolls, and says how.
-    let b = render(&app, 100, 20);
+    let b = render(&mut app, 100, 20);
     assert!(find(&b, "Esc closes").is_some(), "{}", screen(&b));
-    assert!(app.view.get().help_max > 0);
+    assert!(app.view().help_max > 0);
     app.update(Action::PageDown);
     let Mode::Help { scroll } = app.mode else {
         panic!()
     };
     assert!(scroll > 0);
-    let b2 = render(&app, 100, 20);
+    let b2 = render(&mut app, 100, 20);
     assert_ne!(rows(&b), rows(&b2), "scrolling moved the help");
 }
 
@@ -198,7 +199,7 @@ fn disconnected_says_why_when_it_retries_and_keeps_what_was_typed() {
     for c in "unsent draft".chars() {
         app.update(Action::Insert(c));
     }
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     let s = screen(&b);
     for needle in [
         "○ disconnected retry in 9 s (Ctrl+R: now) · 1 waiting to send · closed by the server",
@@ -214,7 +215,7 @@ fn disconnected_says_why_when_it_retries_and_keeps_what_was_typed() {
     // Reconnected: the waiting message goes, the count disappears.
     connected(&mut app);
     assert_eq!(app.take_requests().len(), 1);
-    assert!(matches!(app.conn, Conn::Connected { .. }));
+    assert!(matches!(app.link, Link::Connected { .. }));
 }
 
 #[test]
@@ -224,7 +225,7 @@ fn errors_show_in_red_on_the_status_line() {
         what: "/join nope".into(),
         error: "no such topic (NO_SUCH_TOPIC)".into(),
     });
-    let b = render(&app, 120, 24);
+    let b = render(&mut app, 120, 24);
     let (x, y) = find(&b, "/join nope: no such topic (NO_SUCH_TOPIC)")
         .unwrap_or_else(|| panic!("{}", screen(&b)));
     assert_eq!(y, 23);
@@ -244,9 +245,9 @@ fn a_search_brings_an_old_match_into_view_and_highlights_it() {
             T + i,
         ));
     }
-    let mut app = App::new("alice", vec![bob], None);
+    let mut app = App::new("alice", vec![bob]);
     connected(&mut app);
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     assert!(find(&b, "needle").is_none());
     assert!(find(&b, "hay 59").is_some());
 
@@ -254,7 +255,7 @@ fn a_search_brings_an_old_match_into_view_and_highlights_it() {
     for c in "NEEDLE".chars() {
         app.update(Action::Insert(c));
     }
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     let s = screen(&b);
     let (x, y) = find(&b, "needle").unwrap_or_else(|| panic!("not brought into view:\n{s}"));
     assert_eq!((b[(x, y)].fg, b[(x, y)].bg), (Color::Black, Color::Yellow));
@@ -265,11 +266,11 @@ fn a_search_brings_an_old_match_into_view_and_highlights_it() {
     assert!(find(&b, "hay 59").is_none(), "{s}");
     // Esc stays there; Esc again goes back to the newest.
     app.update(Action::Escape);
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     assert!(find(&b, "the needle is here").is_some(), "{}", screen(&b));
     assert!(find(&b, "Esc: newest").is_some(), "{}", screen(&b));
     app.update(Action::Escape);
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     assert!(find(&b, "hay 59").is_some());
     assert!(find(&b, "needle").is_none());
 }
@@ -286,11 +287,11 @@ fn page_up_scrolls_and_says_how_much_is_below() {
             T,
         ));
     }
-    let mut app = App::new("alice", vec![bob], None);
+    let mut app = App::new("alice", vec![bob]);
     connected(&mut app);
-    render(&app, 100, 24);
+    render(&mut app, 100, 24);
     app.update(Action::PageUp);
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     let s = screen(&b);
     assert!(find(&b, "line 39").is_none(), "{s}");
     assert!(find(&b, "more lines · Esc: newest").is_some(), "{s}");
@@ -302,7 +303,7 @@ fn page_up_scrolls_and_says_how_much_is_below() {
         sent_at_ms: Some(T),
         offline: false,
     });
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     assert!(
         find(&b, "↓ 1 new · Esc: newest").is_some(),
         "{}",
@@ -311,9 +312,9 @@ fn page_up_scrolls_and_says_how_much_is_below() {
     // The mouse wheel scrolls up to the top and no further.
     for _ in 0..50 {
         app.update(Action::Wheel(-3));
-        render(&app, 100, 24);
+        render(&mut app, 100, 24);
     }
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     assert!(find(&b, "line 0").is_some(), "{}", screen(&b));
 }
 
@@ -327,9 +328,9 @@ fn a_narrow_terminal_drops_the_sidebar_and_wraps_long_messages() {
         Mark::Incoming,
         T,
     ));
-    let mut app = App::new("alice", vec![bob], None);
+    let mut app = App::new("alice", vec![bob]);
     connected(&mut app);
-    let b = render(&app, 44, 16);
+    let b = render(&mut app, 44, 16);
     let s = screen(&b);
     assert!(find(&b, "1 @bob").is_none(), "{s}");
     assert!(find(&b, "@bob · person to person").is_some(), "{s}");
@@ -344,7 +345,7 @@ fn a_narrow_terminal_drops_the_sidebar_and_wraps_long_messages() {
 #[test]
 fn a_multi_line_message_grows_the_input_box() {
     let mut app = chatting();
-    let before = render(&app, 100, 24);
+    let before = render(&mut app, 100, 24);
     let (_, top_before) = find(&before, " to @bob ").unwrap();
     for a in [
         Action::Insert('a'),
@@ -355,7 +356,7 @@ fn a_multi_line_message_grows_the_input_box() {
     ] {
         app.update(a);
     }
-    let b = render(&app, 100, 24);
+    let b = render(&mut app, 100, 24);
     let (_, top) = find(&b, " to @bob ").unwrap();
     assert_eq!(top + 2, top_before, "{}", screen(&b));
 }

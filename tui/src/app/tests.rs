@@ -1,0 +1,471 @@
+//! The state driven as keys and the network would drive it, without a terminal.
+
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{App, Mode, View, MAX_MESSAGE};
+use crate::action::{Action, Scope};
+use crate::history::Record;
+use crate::model::{ConvId, Mark};
+use crate::net::{Request, Update};
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.update(if c == '\n' {
+            Action::Newline
+        } else {
+            Action::Insert(c)
+        });
+    }
+}
+
+fn enter(app: &mut App, s: &str) {
+    typed(app, s);
+    app.update(Action::Submit);
+}
+
+fn connected() -> App {
+    let mut app = App::new("alice", Vec::new());
+    app.apply(Update::Connected {
+        server: "127.0.0.1:19000".into(),
+    });
+    app
+}
+
+fn p2p(from: &str, text: &str, uuid: &str) -> Update {
+    Update::P2p {
+        from: from.into(),
+        text: text.into(),
+        uuid: uuid.into(),
+        sent_at_ms: Some(1_700_000_000_000),
+        offline: false,
+    }
+}
+
+#[test]
+fn msg_opens_the_conversation_and_sends_with_a_tracked_uuid() {
+    let mut app = connected();
+    enter(&mut app, "/msg bob hello\nthere");
+    assert!(app.input.is_empty());
+    let c = app.current().unwrap();
+    assert_eq!(c.id, ConvId::Person("bob".into()));
+    let m = &c.messages[0];
+    assert_eq!((m.text.as_str(), &m.mark), ("hello\nthere", &Mark::Pending));
+    let uuid = m.uuid.clone();
+    assert_eq!(
+        app.take_requests(),
+        [Request::SendP2p {
+            to: "bob".into(),
+            text: "hello\nthere".into(),
+            uuid: uuid.clone()
+        }]
+    );
+
+    app.apply(Update::Sent { uuid: uuid.clone() });
+    assert_eq!(app.current().unwrap().messages[0].mark, Mark::Sent);
+    app.apply(Update::Delivered {
+        uuid: uuid.clone(),
+        to: "bob".into(),
+    });
+    assert_eq!(app.current().unwrap().messages[0].mark, Mark::Delivered);
+    // A late "sent" does not take "delivered" back.
+    app.apply(Update::Sent { uuid });
+    assert_eq!(app.current().unwrap().messages[0].mark, Mark::Delivered);
+
+    // Plain text goes to the open conversation.
+    enter(&mut app, "second");
+    assert!(matches!(
+        &app.take_requests()[..],
+        [Request::SendP2p { to, text, .. }] if to == "bob" && text == "second"
+    ));
+}
+
+#[test]
+fn incoming_messages_are_acked_counted_and_deduplicated() {
+    let mut app = connected();
+    enter(&mut app, "/msg bob hi");
+    app.take_requests();
+    app.apply(p2p("carol", "psst", "u1"));
+    app.apply(p2p("carol", "psst", "u1"));
+    app.apply(Update::P2p {
+        from: "carol".into(),
+        text: "while you were away".into(),
+        uuid: "u2".into(),
+        sent_at_ms: Some(1_700_000_000_000),
+        offline: true,
+    });
+    // Both copies are acked; the message is shown once.
+    assert_eq!(
+        app.take_requests(),
+        [
+            Request::Ack { uuid: "u1".into() },
+            Request::Ack { uuid: "u1".into() },
+            Request::Ack { uuid: "u2".into() }
+        ]
+    );
+    let carol = &app.convs[1];
+    assert_eq!(carol.messages.len(), 2);
+    assert!(carol.messages[1].offline);
+    assert_eq!(carol.unread, 2);
+    // Reading it clears the count.
+    app.update(Action::NextConversation);
+    assert_eq!(app.current().unwrap().id, ConvId::Person("carol".into()));
+    assert_eq!(app.convs[1].unread, 0);
+    // A message for the open conversation is not unread.
+    app.apply(p2p("carol", "more", "u3"));
+    assert_eq!(app.convs[1].unread, 0);
+}
+
+#[test]
+fn the_first_message_opens_its_conversation() {
+    let mut app = connected();
+    assert!(app.current().is_none());
+    app.apply(p2p("bob", "hi", "u1"));
+    assert_eq!(app.selected, Some(0));
+    assert_eq!(app.convs[0].unread, 0);
+}
+
+#[test]
+fn topic_echoes_confirm_our_message_instead_of_repeating_it() {
+    let mut app = connected();
+    enter(&mut app, "/create rust");
+    assert_eq!(
+        app.take_requests(),
+        [Request::Create {
+            topic: "rust".into()
+        }]
+    );
+    app.apply(Update::Created {
+        topic: "rust".into(),
+    });
+    assert_eq!(app.current().unwrap().id, ConvId::Topic("rust".into()));
+    enter(&mut app, "hello topic");
+    let uuid = match &app.take_requests()[..] {
+        [Request::SendTopic { topic, uuid, .. }] if topic == "rust" => uuid.clone(),
+        other => panic!("{other:?}"),
+    };
+    app.apply(Update::Topic {
+        topic: "rust".into(),
+        from: "alice".into(),
+        text: "hello topic".into(),
+        uuid: Some(uuid.clone()),
+        sent_at_ms: None,
+    });
+    let c = app.current().unwrap();
+    assert_eq!(c.messages.len(), 1);
+    assert_eq!(c.messages[0].mark, Mark::Sent);
+    app.apply(Update::Topic {
+        topic: "rust".into(),
+        from: "bob".into(),
+        text: "welcome".into(),
+        uuid: Some("t2".into()),
+        sent_at_ms: None,
+    });
+    assert_eq!(app.current().unwrap().messages.len(), 2);
+    assert_eq!(app.current().unwrap().messages[1].mark, Mark::Incoming);
+}
+
+#[test]
+fn while_disconnected_messages_wait_and_go_once_connected() {
+    let mut app = connected();
+    enter(&mut app, "/msg bob one");
+    let first = app.take_requests();
+    assert_eq!(first.len(), 1);
+    // The connection drops before the server confirmed it.
+    app.apply(Update::Disconnected {
+        reason: "closed by the server".into(),
+        retry_in: Duration::from_secs(2),
+    });
+    let Request::SendP2p { uuid: u1, .. } = &first[0] else {
+        panic!()
+    };
+    app.apply(Update::NotSent { uuid: u1.clone() });
+    enter(&mut app, "two");
+    assert!(app.take_requests().is_empty(), "nothing is sent while down");
+    assert_eq!(app.waiting(), 2);
+    // Topics need the server: refused, and the command stays typed.
+    enter(&mut app, "/join rust");
+    assert!(app.take_requests().is_empty());
+    assert_eq!(app.input.text(), "/join rust");
+    assert!(app.notice.as_ref().unwrap().error);
+    app.update(Action::ClearInput);
+
+    app.apply(Update::Connected {
+        server: "127.0.0.1:19001".into(),
+    });
+    let again = app.take_requests();
+    let texts: Vec<_> = again
+        .iter()
+        .map(|r| match r {
+            Request::SendP2p { text, uuid, .. } => (text.as_str(), uuid.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts.len(), 2);
+    assert_eq!(texts[0], ("one", u1.clone()), "same uuid: no duplicate");
+    assert_eq!(texts[1].0, "two");
+    assert!(app.notice.as_ref().unwrap().text.contains("2 waiting"));
+    // In flight: a second connection does not send them twice.
+    app.apply(Update::Connected {
+        server: "127.0.0.1:19001".into(),
+    });
+    assert!(app.take_requests().is_empty());
+}
+
+#[test]
+fn drafts_stay_with_their_conversation() {
+    let mut app = connected();
+    enter(&mut app, "/msg bob");
+    enter(&mut app, "/msg carol");
+    typed(&mut app, "for carol");
+    app.update(Action::GoTo(0));
+    assert!(app.input.is_empty());
+    typed(&mut app, "for bob");
+    app.update(Action::Tick);
+    app.update(Action::NextConversation);
+    assert_eq!(app.input.text(), "for carol");
+    app.update(Action::PrevConversation);
+    assert_eq!(app.input.text(), "for bob");
+    app.update(Action::GoTo(5));
+    assert!(app
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("no conversation 6"));
+}
+
+#[test]
+fn bad_commands_keep_the_input_and_say_why() {
+    let mut app = connected();
+    enter(&mut app, "/frobnicate");
+    assert_eq!(app.input.text(), "/frobnicate");
+    let n = app.notice.clone().unwrap();
+    assert!(n.error && n.text.contains("/help"), "{n:?}");
+    app.update(Action::ClearInput);
+    enter(&mut app, "no one to send to");
+    assert!(app.notice.as_ref().unwrap().text.contains("/msg ID TEXT"));
+    assert_eq!(app.input.text(), "no one to send to");
+    app.update(Action::ClearInput);
+    enter(&mut app, "/msg bob");
+    enter(&mut app, "//not a command");
+    assert_eq!(app.current().unwrap().messages[0].text, "/not a command");
+    typed(&mut app, &"x".repeat(MAX_MESSAGE + 1));
+    app.update(Action::Submit);
+    assert!(app.notice.as_ref().unwrap().text.contains("KiB"));
+    assert_eq!(app.input.text().len(), MAX_MESSAGE + 1);
+}
+
+#[test]
+fn errors_from_the_server_mark_the_message_and_show() {
+    let mut app = connected();
+    enter(&mut app, "/msg bob x");
+    let uuid = app.current().unwrap().messages[0].uuid.clone();
+    app.apply(Update::SendFailed {
+        uuid,
+        error: "not allowed (FORBIDDEN)".into(),
+    });
+    assert!(matches!(
+        app.current().unwrap().messages[0].mark,
+        Mark::Failed(_)
+    ));
+    assert!(app.notice.as_ref().unwrap().text.contains("FORBIDDEN"));
+    app.apply(Update::Refused {
+        what: "/join x".into(),
+        error: "no such topic".into(),
+    });
+    assert_eq!(app.notice.as_ref().unwrap().text, "/join x: no such topic");
+    app.update(Action::Escape);
+    assert!(app.notice.is_none());
+}
+
+#[test]
+fn search_walks_matches_and_stays_where_it_was() {
+    let mut app = connected();
+    for (i, t) in ["Rust is fun", "tea?", "more rust", "bye"]
+        .iter()
+        .enumerate()
+    {
+        app.apply(p2p("bob", t, &format!("u{i}")));
+    }
+    enter(&mut app, "/search RUST");
+    let hit = |app: &App| match &app.mode {
+        Mode::Search(s) => s.hit,
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(hit(&app), Some(2));
+    app.update(Action::SearchOlder);
+    assert_eq!(hit(&app), Some(0));
+    app.update(Action::SearchOlder);
+    assert_eq!(hit(&app), Some(0));
+    assert!(app.notice.as_ref().unwrap().text.contains("no older match"));
+    app.update(Action::SearchNewer);
+    assert_eq!(hit(&app), Some(2));
+    // Typing changes the query and searches again from the newest.
+    app.update(Action::ClearInput);
+    typed(&mut app, "tea");
+    assert_eq!(hit(&app), Some(1));
+    app.drawn(View {
+        scroll: 4,
+        max_scroll: 9,
+        ..View::default()
+    });
+    app.update(Action::Escape);
+    assert_eq!(app.mode, Mode::Chat);
+    assert_eq!(app.current().unwrap().scroll, 4);
+    app.update(Action::Escape);
+    assert_eq!(app.current().unwrap().scroll, 0);
+}
+
+#[test]
+fn scrolling_is_clamped_and_reaching_the_bottom_reads_everything() {
+    let mut app = connected();
+    app.apply(p2p("bob", "hi", "u1"));
+    app.drawn(View {
+        page: 10,
+        max_scroll: 15,
+        ..View::default()
+    });
+    app.update(Action::PageUp);
+    assert_eq!(app.current().unwrap().scroll, 9);
+    app.update(Action::PageUp);
+    assert_eq!(app.current().unwrap().scroll, 15);
+    app.apply(p2p("bob", "new", "u2"));
+    assert_eq!(app.convs[0].unread, 1, "scrolled up: not seen yet");
+    app.update(Action::Wheel(3));
+    assert_eq!(app.current().unwrap().scroll, 12);
+    app.update(Action::PageDown);
+    app.update(Action::PageDown);
+    assert_eq!(app.current().unwrap().scroll, 0);
+    assert_eq!(app.convs[0].unread, 0);
+}
+
+#[test]
+fn help_opens_scrolls_and_closes() {
+    let mut app = connected();
+    enter(&mut app, "/msg bob");
+    app.update(Action::Help);
+    assert_eq!(app.scope(), Scope::Help);
+    app.drawn(View {
+        help_max: 5,
+        page: 4,
+        ..View::default()
+    });
+    app.update(Action::PageDown);
+    app.update(Action::PageDown);
+    assert_eq!(app.mode, Mode::Help { scroll: 5 });
+    // A message that arrives under the help is unread until the help closes.
+    app.apply(p2p("bob", "while you read", "h1"));
+    assert_eq!(app.convs[0].unread, 1);
+    app.update(Action::Escape);
+    assert_eq!(app.mode, Mode::Chat);
+    assert_eq!(app.convs[0].unread, 0);
+    enter(&mut app, "/help");
+    assert_eq!(app.scope(), Scope::Help);
+    app.update(Action::Quit);
+    assert!(app.quit);
+}
+
+#[test]
+fn what_happens_comes_out_as_history_records() {
+    let mut app = connected();
+    assert!(app.take_saves().is_empty());
+    enter(&mut app, "/msg bob hello");
+    let bob = ConvId::Person("bob".into());
+    let hello = app.current().unwrap().messages[0].clone();
+    assert_eq!(hello.mark, Mark::Pending);
+    assert_eq!(
+        app.take_saves(),
+        [
+            Record::Conv { conv: bob.clone() },
+            Record::Msg {
+                conv: bob.clone(),
+                msg: hello.clone()
+            }
+        ]
+    );
+    app.apply(Update::Delivered {
+        uuid: hello.uuid.clone(),
+        to: "bob".into(),
+    });
+    assert_eq!(
+        app.take_saves(),
+        [Record::Mark {
+            conv: bob.clone(),
+            uuid: hello.uuid.clone(),
+            mark: Mark::Delivered
+        }]
+    );
+    // A late "sent" changes nothing, so nothing is written.
+    app.apply(Update::Sent {
+        uuid: hello.uuid.clone(),
+    });
+    assert!(app.take_saves().is_empty());
+    app.apply(p2p("bob", "hi back", "b1"));
+    let back = app.convs[0].messages[1].clone();
+    assert_eq!(back.text, "hi back");
+    let saved = app.take_saves();
+    assert_eq!(
+        saved,
+        [Record::Msg {
+            conv: bob.clone(),
+            msg: back
+        }]
+    );
+    // A second copy is not kept twice.
+    app.apply(p2p("bob", "hi back", "b1"));
+    assert!(app.take_saves().is_empty());
+    app.apply(Update::Joined {
+        topic: "rust".into(),
+    });
+    assert_eq!(
+        app.take_saves(),
+        [Record::Conv {
+            conv: ConvId::Topic("rust".into())
+        }]
+    );
+}
+
+#[test]
+fn a_message_written_offline_is_kept_as_pending() {
+    let mut app = App::new("alice", Vec::new());
+    enter(&mut app, "/msg bob written offline");
+    assert!(app.take_requests().is_empty());
+    assert!(matches!(
+        &app.take_saves()[..],
+        [Record::Conv { .. }, Record::Msg { msg, .. }]
+            if msg.text == "written offline" && msg.mark == Mark::Pending
+    ));
+}
+
+#[test]
+fn the_first_failed_history_write_is_shown_unless_newer_news_covers_it() {
+    let path = Path::new("/data/chat/alice/history.jsonl");
+    let full = io::Error::other("no space left");
+    let mut app = connected();
+    enter(&mut app, "/msg bob hello");
+    assert_eq!(app.take_saves().len(), 2);
+    app.save_failed(1, path, &full);
+    let n = app.notice.clone().unwrap();
+    assert!(n.error, "{n:?}");
+    assert!(
+        n.text.contains("/data/chat/alice/history.jsonl") && n.text.contains("no space left"),
+        "{n:?}"
+    );
+    // Only the first failure is shown.
+    app.update(Action::Escape);
+    enter(&mut app, "again");
+    app.take_saves();
+    app.save_failed(0, path, &full);
+    assert!(app.notice.is_none());
+
+    // A notice set after the record that failed is newer: it stays.
+    let mut app = connected();
+    app.apply(Update::Joined {
+        topic: "rust".into(),
+    });
+    assert_eq!(app.take_saves().len(), 1);
+    app.save_failed(0, path, &full);
+    assert_eq!(app.notice.as_ref().unwrap().text, "joined #rust");
+}
