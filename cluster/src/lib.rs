@@ -10,14 +10,23 @@
 //! - [`store`]: storage traits and backends.
 //! - [`local`]: a whole cluster in one process (`fishchat up`, tests).
 //! - [`config`], [`config_file`]: each role's settings, and the JSON files they are read from.
+//!
+//! `protocol`, `conn`, `client` and `discovery` are the client part, always built; the rest
+//! comes with the `server` feature (the chat client builds without it).
 
 pub mod client;
+#[cfg(feature = "server")]
 pub mod config;
+#[cfg(feature = "server")]
 pub mod config_file;
 pub mod conn;
 pub mod discovery;
+#[cfg(feature = "server")]
 pub mod link;
+#[cfg(feature = "server")]
 pub mod local;
 pub mod protocol;
+#[cfg(feature = "server")]
 pub mod roles;
+#[cfg(feature = "server")]
 pub mod store;

@@ -14,6 +14,7 @@
 pub mod backend;
 pub mod choice;
 pub mod composite;
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod embedded;
 pub mod mongo;
