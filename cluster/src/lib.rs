@@ -2,7 +2,7 @@
 //! stores they keep their state in.
 //!
 //! - [`protocol`]: framing, envelopes, the typed command enum (no I/O).
-//! - [`conn`]: one connection's writer task and its bounded outbox, shared by every role.
+//! - [`outbox`]: one connection's writer task and its bounded outbox, shared by every role.
 //! - [`client`]: the client SDK used by the CLI, the TUI, the benchmark and the tests.
 //! - [`link`]: a role's reconnecting, subscribed link to one msg_server.
 //! - [`roles`]: gateway, msg_server, router, manager.
@@ -13,9 +13,9 @@
 pub mod client;
 pub mod config;
 pub mod config_file;
-pub mod conn;
 pub mod link;
 pub mod local;
+pub mod outbox;
 pub mod protocol;
 pub mod roles;
 pub mod store;

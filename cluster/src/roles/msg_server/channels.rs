@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::connection::Conn;
 use super::{Reject, Server};
-use crate::conn::{Outbox, SendError};
+use crate::outbox::{Outbox, SendError};
 use crate::protocol::{Channel, ErrorCode};
 
 struct Sub {

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sessions::LocalConn;
 use super::{p2p, topics, Reject, Server};
-use crate::conn::Outbox;
+use crate::outbox::Outbox;
 use crate::protocol::{Channel, Command, ErrorCode, FrameCodec, FrameError};
 
 /// The most frames acted on as one batch: what a client sent at once, up to this, and up

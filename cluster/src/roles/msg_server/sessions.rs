@@ -12,7 +12,7 @@ use dashmap::DashMap;
 
 use super::connection::Conn;
 use super::{Reject, Server};
-use crate::conn::{Outbox, SendError};
+use crate::outbox::{Outbox, SendError};
 use crate::protocol::events::{now_ms, SessionEvent};
 use crate::protocol::{Channel, Command, ErrorCode};
 use crate::store::SessionLoc;
