@@ -163,7 +163,7 @@ pub(crate) async fn serve(
             break;
         };
         // Every whole frame already here is taken with the first, so that a run of p2p
-        // messages or acks shares one trip to the store (see [`p2p::run`]).
+        // messages or acks shares one trip to the store (see [`p2p::Run`]).
         let mut bodies = Vec::new();
         let mut end = None;
         let mut next = Some(first);
@@ -210,29 +210,26 @@ pub(crate) async fn serve(
 }
 
 /// Acts on frames that arrived together, in order. Runs of p2p sends and acks go to the
-/// store together ([`p2p::run`]); every other command is handled on its own.
+/// store together ([`p2p::Run`]); every other command is handled on its own.
 async fn handle_all(server: &Arc<Server>, conn: &mut Conn, bodies: Vec<Bytes>) {
-    let mut run = Vec::new();
+    let mut run = p2p::Run::default();
     for body in bodies {
         let cmd = match Command::from_body(&body) {
             Ok(cmd) => cmd,
             Err(e) => {
-                p2p::run(server, conn, std::mem::take(&mut run)).await;
+                run.flush(server, conn).await;
                 conn.refuse(Reject::new(e.code(), e.to_string()));
                 continue;
             }
         };
-        match p2p::stage(server, conn, cmd) {
-            Ok(staged) => run.push(staged),
-            Err(cmd) => {
-                p2p::run(server, conn, std::mem::take(&mut run)).await;
-                if let Err(reject) = handle(server, conn, cmd).await {
-                    conn.refuse(reject);
-                }
+        if let Some(cmd) = run.stage(server, conn, cmd) {
+            run.flush(server, conn).await;
+            if let Err(reject) = handle(server, conn, cmd).await {
+                conn.refuse(reject);
             }
         }
     }
-    p2p::run(server, conn, run).await;
+    run.flush(server, conn).await;
 }
 
 async fn handle(server: &Arc<Server>, conn: &mut Conn, cmd: Command) -> Result<(), Reject> {
@@ -261,9 +258,9 @@ async fn handle(server: &Arc<Server>, conn: &mut Conn, cmd: Command) -> Result<(
             .subscribe(server, conn, &channel, &subscriber, secret),
 
         cmd @ (Command::SendMessageP2p { .. } | Command::P2pAck { .. }) => {
-            if let Ok(staged) = p2p::stage(server, conn, cmd) {
-                p2p::run(server, conn, vec![staged]).await;
-            }
+            let mut run = p2p::Run::default();
+            run.stage(server, conn, cmd);
+            run.flush(server, conn).await;
             Ok(())
         }
         Command::CreateTopic { topic } => {

@@ -6,49 +6,96 @@
 //! receiver's connections acks it, so a receiver that is offline, or whose connection just
 //! dropped, gets it at its next login, with the same uuid.
 //!
-//! Sends and acks a connection sent together are acted on as a run ([`run`]): their store
+//! Sends and acks a connection sent together are acted on as a run ([`Run`]): their store
 //! writes go together, then each takes effect in order.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::Poll;
-
-use futures::future::BoxFuture;
 
 use super::connection::Conn;
 use super::sessions::{message_key, LocalConn};
 use super::{Reject, Server};
 use crate::protocol::events::now_ms;
 use crate::protocol::{Channel, Command, ErrorCode};
-use crate::store::{StoreResult, StoredMessage};
+use crate::store::{InboxOp, StoreError, StoredMessage};
 
-/// A p2p send or ack taken for a run (see [`run`]), checked, with its store write to do.
-pub(crate) enum Staged {
-    /// `SEND_MESSAGE_P2P`: push `msg` to the receiver's inbox, then deliver it.
-    Send(StoredMessage),
-    /// `P2P_ACK`: take the message out of `id`'s inbox, then tell its sender.
-    Ack { id: String, uuid: String },
-    /// Refused before it reached the store; answered in its turn.
-    Refused(Reject),
+/// A connection's p2p sends and acks taken for a run (see [`Run::flush`]), checked, with
+/// their store writes to do.
+#[derive(Default)]
+pub(crate) struct Run {
+    /// The store writes, in the order their commands came.
+    ops: Vec<InboxOp>,
+    /// Commands refused before they reached the store, each answered in its turn: after the
+    /// first `.0` of `ops` have taken effect.
+    refused: Vec<(usize, Reject)>,
 }
 
-/// Takes a `SEND_MESSAGE_P2P` or `P2P_ACK` for a run, checking what needs no store; gives
-/// any other command back.
-pub(crate) fn stage(server: &Server, conn: &Conn, cmd: Command) -> Result<Staged, Command> {
-    let staged = match cmd {
-        Command::SendMessageP2p {
-            to,
-            msg,
-            from,
-            uuid,
-        } => conn
-            .me()
-            .and_then(|me| prepare_send(server, me, to, msg, from, uuid))
-            .map(Staged::Send),
-        Command::P2pAck { id, uuid } => conn.me().and_then(|me| prepare_ack(server, me, id, uuid)),
-        other => return Err(other),
-    };
-    Ok(staged.unwrap_or_else(Staged::Refused))
+impl Run {
+    /// Takes a `SEND_MESSAGE_P2P` or `P2P_ACK` for the run, checking what needs no store;
+    /// gives any other command back.
+    pub(crate) fn stage(&mut self, server: &Server, conn: &Conn, cmd: Command) -> Option<Command> {
+        let op = match cmd {
+            Command::SendMessageP2p {
+                to,
+                msg,
+                from,
+                uuid,
+            } => conn
+                .me()
+                .and_then(|me| prepare_send(server, me, to, msg, from, uuid))
+                .map(InboxOp::Push),
+            Command::P2pAck { id, uuid } => {
+                conn.me().and_then(|me| prepare_ack(server, me, id, uuid))
+            }
+            other => return Some(other),
+        };
+        match op {
+            Ok(op) => self.ops.push(op),
+            Err(reject) => self.refused.push((self.ops.len(), reject)),
+        }
+        None
+    }
+
+    /// Acts on the run, as if on each command one after another: every store write of the
+    /// run first, in order and in one trip ([`crate::store::InboxStore::apply_batch`]: for
+    /// the embedded store, one commit), then what each does, in order (a message is delivered
+    /// only once its push has been accepted). So a client that keeps many messages in flight
+    /// costs the store one trip per run rather than one per message, and its receivers get
+    /// them in one write. Leaves the run empty.
+    pub(crate) async fn flush(&mut self, server: &Arc<Server>, conn: &Conn) {
+        if self.ops.is_empty() && self.refused.is_empty() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.ops);
+        let mut refused = std::mem::take(&mut self.refused).into_iter().peekable();
+        let mut results = if ops.is_empty() {
+            Vec::new()
+        } else {
+            server.store.apply_batch(&ops).await
+        }
+        .into_iter();
+        let mut away = Elsewhere::default();
+        for (i, op) in ops.into_iter().enumerate() {
+            while let Some((_, reject)) = refused.next_if(|(at, _)| *at <= i) {
+                conn.refuse(reject);
+            }
+            let result = results
+                .next()
+                .unwrap_or_else(|| Err(StoreError::Unavailable("the store gave no answer".into())));
+            match (op, result) {
+                (_, Err(e)) => conn.refuse(Reject::from(e)),
+                (InboxOp::Push(m), Ok(_)) => deliver(server, m, &mut away).await,
+                // None: another device of ours acked it first, or it was never ours.
+                (InboxOp::Ack { .. }, Ok(None)) => {}
+                (InboxOp::Ack { uuid, .. }, Ok(Some(m))) => {
+                    receipt(server, &uuid, m, &mut away).await
+                }
+            }
+        }
+        for (_, reject) in refused {
+            conn.refuse(reject);
+        }
+    }
 }
 
 /// `SEND_MESSAGE_P2P [to, msg, from?, uuid?]` from a logged-in client: the message to push.
@@ -79,7 +126,7 @@ fn prepare_ack(
     me: &LocalConn,
     id: String,
     uuid: String,
-) -> Result<Staged, Reject> {
+) -> Result<InboxOp, Reject> {
     if id != me.id {
         return Err(Reject::new(
             ErrorCode::Forbidden,
@@ -92,87 +139,7 @@ fn prepare_ack(
     let uuid = uuid::Uuid::parse_str(&uuid)
         .map(|u| u.hyphenated().to_string())
         .unwrap_or(uuid);
-    Ok(Staged::Ack { id, uuid })
-}
-
-/// Acts on a run of p2p sends and acks one connection sent together, as if one after
-/// another: every store write of the run first, in order and at once (for the embedded
-/// store, one commit), then what each does, in order (a message is delivered only once
-/// its push has been accepted). So a client that keeps many messages in flight costs the
-/// store one trip per run rather than one per message, and its receivers get them in one
-/// write.
-pub(crate) async fn run(server: &Arc<Server>, conn: &Conn, run: Vec<Staged>) {
-    if run.is_empty() {
-        return;
-    }
-    let store = &server.store;
-    let writes = run
-        .iter()
-        .map(|s| -> BoxFuture<'_, StoreResult<Option<StoredMessage>>> {
-            match s {
-                Staged::Send(m) => Box::pin(async move { store.push(m).await.map(|()| None) }),
-                Staged::Ack { id, uuid } => store.ack(id, uuid),
-                Staged::Refused(_) => Box::pin(async { Ok(None) }),
-            }
-        });
-    let results = if store.pipelines_in_order() {
-        join_in_order(writes.collect()).await
-    } else {
-        // The store may apply concurrent writes in any order: one at a time keeps the
-        // inbox in send order.
-        let mut results = Vec::with_capacity(run.len());
-        for w in writes {
-            results.push(w.await);
-        }
-        results
-    };
-    let mut away = Elsewhere::default();
-    for (staged, result) in run.into_iter().zip(results) {
-        let done = match (staged, result) {
-            (Staged::Refused(reject), _) => Err(reject),
-            (_, Err(e)) => Err(Reject::from(e)),
-            (Staged::Send(m), Ok(_)) => {
-                deliver(server, m, &mut away).await;
-                Ok(())
-            }
-            // None: another device of ours acked it first, or it was never ours.
-            (Staged::Ack { .. }, Ok(None)) => Ok(()),
-            (Staged::Ack { uuid, .. }, Ok(Some(m))) => {
-                receipt(server, &uuid, m, &mut away).await;
-                Ok(())
-            }
-        };
-        if let Err(reject) = done {
-            conn.refuse(reject);
-        }
-    }
-}
-
-/// Awaits every future, polling each first in the order given, so that their requests
-/// reach the store in that order; the results come back in the same order.
-async fn join_in_order<T>(mut futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
-    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, r) in futures.iter_mut().zip(results.iter_mut()) {
-            if r.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *r = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    results
-        .into_iter()
-        .map(|r| r.expect("every future is done"))
-        .collect()
+    Ok(InboxOp::Ack { id, uuid })
 }
 
 /// Whether ids are connected to other msg_servers, asked once per id in a run.

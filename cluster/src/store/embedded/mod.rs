@@ -32,8 +32,8 @@ use tracing::debug;
 use self::schema::*;
 use self::writer::Writer;
 use super::{
-    ClientRecord, ClientStore, InboxStore, SessionLoc, SessionStore, Store, StoreError,
-    StoreResult, StoredMessage, TopicRecord, TopicStore,
+    ClientRecord, ClientStore, InboxOp, InboxResult, InboxStore, SessionLoc, SessionStore, Store,
+    StoreError, StoreResult, StoredMessage, TopicRecord, TopicStore,
 };
 
 /// How the embedded store trades durability for throughput.
@@ -275,12 +275,6 @@ impl TopicStore for EmbeddedStore {
 
 #[async_trait]
 impl InboxStore for EmbeddedStore {
-    /// Every write is queued to the one writer thread when first polled, and the writer
-    /// applies them in queue order.
-    fn pipelines_in_order(&self) -> bool {
-        true
-    }
-
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         let msg = msg.clone();
         self.write("push", move |t| t.push(&msg)).await
@@ -309,6 +303,21 @@ impl InboxStore for EmbeddedStore {
     async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>> {
         let (id, uuid) = (id.to_owned(), uuid.to_owned());
         self.write("ack", move |t| t.ack(&id, &uuid)).await
+    }
+
+    /// One job for the writer: the whole batch is applied in one transaction, in order, and
+    /// commits once (with whatever else was queued).
+    async fn apply_batch(&self, ops: &[InboxOp]) -> Vec<InboxResult> {
+        if ops.is_empty() {
+            return Vec::new();
+        }
+        self.inner
+            .writer
+            .write_each("apply_batch", ops.to_vec(), |t, op| match op {
+                InboxOp::Push(msg) => t.push(msg).map(|()| None),
+                InboxOp::Ack { id, uuid } => t.ack(id, uuid),
+            })
+            .await
     }
 
     async fn pending_total(&self) -> StoreResult<Option<u64>> {
