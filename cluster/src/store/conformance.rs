@@ -11,6 +11,9 @@
 //! builds so that other crates' integration tests can run it against Redis, MongoDB, ...
 //!
 //! The contracts checked are the doc comments of the traits in [`super`].
+//!
+//! One file, longer than the others, on purpose: it is test code, one contract read top to
+//! bottom in the order of the traits, every check built from the helpers at its top.
 
 use std::collections::HashSet;
 use std::fmt::Debug;
