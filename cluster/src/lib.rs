@@ -2,7 +2,7 @@
 //! stores they keep their state in.
 //!
 //! - [`protocol`]: framing, envelopes, the typed command enum (no I/O).
-//! - [`conn`]: one connection's writer task and its bounded outbox, shared by every role.
+//! - [`outbox`]: one connection's writer task and its bounded outbox, shared by every role.
 //! - [`client`]: the client SDK used by the CLI, the TUI, the benchmark and the tests.
 //! - [`discovery`]: `cluster.json`, where a local cluster's roles are.
 //! - [`link`]: a role's reconnecting, subscribed link to one msg_server.
@@ -11,7 +11,7 @@
 //! - [`local`]: a whole cluster in one process (`fishchat up`, tests).
 //! - [`config`], [`config_file`]: each role's settings, and the JSON files they are read from.
 //!
-//! `protocol`, `conn`, `client` and `discovery` are the client part, always built; the rest
+//! `protocol`, `outbox`, `client` and `discovery` are the client part, always built; the rest
 //! comes with the `server` feature (the chat client builds without it).
 
 pub mod client;
@@ -19,12 +19,12 @@ pub mod client;
 pub mod config;
 #[cfg(feature = "server")]
 pub mod config_file;
-pub mod conn;
 pub mod discovery;
 #[cfg(feature = "server")]
 pub mod link;
 #[cfg(feature = "server")]
 pub mod local;
+pub mod outbox;
 pub mod protocol;
 #[cfg(feature = "server")]
 pub mod roles;

@@ -17,7 +17,7 @@ use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::LinkConfig;
-use crate::conn::Outbox;
+use crate::outbox::Outbox;
 use crate::protocol::{Body, Channel, Command, ErrorCode, FrameCodec};
 
 /// What a link reports.

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
-use crate::conn::Outbox;
+use crate::outbox::Outbox;
 use crate::protocol::{Body, Command, ErrorCode, FrameCodec, FrameError, DEFAULT_MAX_FRAME};
 
 pub use calls::role_status;

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::ClientError;
-use crate::conn::Outbox;
+use crate::outbox::Outbox;
 use crate::protocol::{Command, ErrorCode};
 
 /// What a request came to: the answer the server sent for it, if it sends one for that

@@ -13,7 +13,7 @@ use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::conn::Outbox;
+use crate::outbox::Outbox;
 use crate::protocol::{Command, ErrorCode, FrameCodec, FrameError};
 
 /// How a handler answers one command.

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    ClientRecord, ClientStore, InboxStore, SessionLoc, SessionStore, Store, StoreResult,
-    StoredMessage, TopicRecord, TopicStore,
+    ClientRecord, ClientStore, InboxOp, InboxResult, InboxStore, SessionLoc, SessionStore, Store,
+    StoreResult, StoredMessage, TopicRecord, TopicStore,
 };
 
 /// Answers each trait from its own backend. Each backend is a whole [`Store`], so that
@@ -118,10 +118,6 @@ impl TopicStore for CompositeStore {
 
 #[async_trait]
 impl InboxStore for CompositeStore {
-    fn pipelines_in_order(&self) -> bool {
-        self.inbox.pipelines_in_order()
-    }
-
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         self.inbox.push(msg).await
     }
@@ -133,6 +129,9 @@ impl InboxStore for CompositeStore {
     }
     async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>> {
         self.inbox.ack(id, uuid).await
+    }
+    async fn apply_batch(&self, ops: &[InboxOp]) -> Vec<InboxResult> {
+        self.inbox.apply_batch(ops).await
     }
     async fn pending_total(&self) -> StoreResult<Option<u64>> {
         self.inbox.pending_total().await

@@ -11,6 +11,9 @@
 //! builds so that other crates' integration tests can run it against Redis, MongoDB, ...
 //!
 //! The contracts checked are the doc comments of the traits in [`super`].
+//!
+//! One file, longer than the others, on purpose: it is test code, one contract read top to
+//! bottom in the order of the traits, every check built from the helpers at its top.
 
 use std::collections::HashSet;
 use std::fmt::Debug;
@@ -18,7 +21,9 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{ClientRecord, SessionLoc, Store, StoreError, StoreResult, StoredMessage, TopicRecord};
+use super::{
+    ClientRecord, InboxOp, SessionLoc, Store, StoreError, StoreResult, StoredMessage, TopicRecord,
+};
 
 /// Runs every check against `store`, one after another.
 ///
@@ -45,6 +50,7 @@ pub async fn run(store: Arc<dyn Store>) {
     ack_of_unknown_uuid_is_none(s).await;
     inboxes_of_different_ids_are_independent(s).await;
     concurrent_pushes_land_exactly_once(s).await;
+    a_batch_applies_in_order(s).await;
     pending_total_counts_at_least_this_checks_messages(s).await;
 
     clients_put_replace_get_and_list(s).await;
@@ -932,6 +938,89 @@ pub async fn concurrent_pushes_land_exactly_once(store: &Arc<dyn Store>) {
             set.iter().collect::<Vec<_>>(),
         );
     }
+}
+
+/// `apply_batch` applies its ops as if one after another, each seeing the ones before it, and
+/// answers each in its place: pushes keep their order, an ack finds a message pushed earlier
+/// in the batch but not one pushed later, a duplicate push adds nothing, and an ack that finds
+/// nothing does not stop the rest.
+pub async fn a_batch_applies_in_order(store: &Arc<dyn Store>) {
+    let check = "a_batch_applies_in_order";
+    let p = unique(check);
+    let to = format!("{p}-to");
+    let other = format!("{p}-other");
+    let from = format!("{p}-from");
+
+    same(
+        check,
+        "answers to an empty batch",
+        store.apply_batch(&[]).await,
+        vec![],
+    );
+
+    let sent: Vec<_> = (0..40).map(|n| message(&from, &to, n)).collect();
+    let (a, b) = (&sent[0], &sent[1]);
+    let theirs = message(&from, &other, 99);
+    let push = |m: &StoredMessage| InboxOp::Push(m.clone());
+    let ack = |id: &str, m: &StoredMessage| InboxOp::Ack {
+        id: id.to_owned(),
+        uuid: m.uuid.clone(),
+    };
+    let mut ops = vec![
+        ack(&to, a), // before its push: nothing to ack
+        push(a),
+        push(b),
+        ack(&to, a), // after its push: found
+        push(&theirs),
+        push(b),        // pending already: ignored
+        ack(&other, a), // another inbox: nothing
+        push(a),        // acked: pushed again, now after b
+    ];
+    ops.extend(sent[2..].iter().map(push));
+    let mut want = vec![None, None, None, Some(a.clone())];
+    want.resize(ops.len(), None);
+
+    let results = store.apply_batch(&ops).await;
+    same(check, "one answer per op", results.len(), ops.len());
+    let answers: Vec<_> = results
+        .into_iter()
+        .map(|r| ok(check, "an op of apply_batch", r))
+        .collect();
+    same(check, "answers, in the batch's order", answers, want);
+
+    let mut pending = vec![b.clone(), a.clone()];
+    pending.extend_from_slice(&sent[2..]);
+    same(
+        check,
+        "pending after the batch, in its order",
+        ok(check, "pending", store.pending(&to).await),
+        pending.clone(),
+    );
+    same(
+        check,
+        "pending of the other inbox",
+        ok(check, "pending", store.pending(&other).await),
+        vec![theirs],
+    );
+
+    // A batch of acks, in another order than the pushes: each finds its message once.
+    let mut acks: Vec<_> = pending.iter().rev().map(|m| ack(&to, m)).collect();
+    acks.push(ack(&to, b));
+    let mut want: Vec<_> = pending.iter().rev().cloned().map(Some).collect();
+    want.push(None);
+    let answers: Vec<_> = store
+        .apply_batch(&acks)
+        .await
+        .into_iter()
+        .map(|r| ok(check, "an ack of apply_batch", r))
+        .collect();
+    same(check, "answers to a batch of acks", answers, want);
+    same(
+        check,
+        "pending after acking everything",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        0,
+    );
 }
 
 /// `pending_total`, where a backend answers it, counts every inbox: at least the messages

@@ -118,24 +118,45 @@ pub trait TopicStore: Send + Sync {
     async fn members(&self, topic: &str) -> StoreResult<Vec<String>>;
 }
 
+/// One write to an inbox, as [`InboxStore::apply_batch`] takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxOp {
+    /// [`InboxStore::push`] the message.
+    Push(StoredMessage),
+    /// [`InboxStore::ack`] the message `uuid` of the inbox of `id`.
+    Ack { id: String, uuid: String },
+}
+
+/// What one [`InboxOp`] of a batch came to: a push answers `None`, an ack what
+/// [`InboxStore::ack`] answers.
+pub type InboxResult = StoreResult<Option<StoredMessage>>;
+
 #[async_trait]
 pub trait InboxStore: Send + Sync {
     /// Appends to the inbox of `msg.to`. A uuid already pending there is not added twice.
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()>;
-    /// Whether writes (`push`, `ack`) started one after another, each future polled once in
-    /// order before the next is started, are applied in that order even while the earlier
-    /// ones have not finished. Where true, a msg_server keeps a client's run of sends in
-    /// flight at once; where false, it awaits each before starting the next, so the inbox
-    /// keeps send order.
-    fn pipelines_in_order(&self) -> bool {
-        false
-    }
     /// The inbox of `id`, in push order.
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>>;
     /// How many messages wait for `id`.
     async fn pending_count(&self, id: &str) -> StoreResult<u64>;
     /// Removes a message from the inbox of `id`; returns it where it was pending.
     async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>>;
+    /// Applies `ops` as if one after another, in order (each sees the ones before it), and
+    /// answers each in its place: one result per op. One op failing does not stop the rest.
+    ///
+    /// This is how a msg_server writes a client's run of sends and acks, so a backend does
+    /// it in one trip where it can (the embedded store: one commit; Redis: one pipeline).
+    /// The default calls [`push`](Self::push) and [`ack`](Self::ack) one after another.
+    async fn apply_batch(&self, ops: &[InboxOp]) -> Vec<InboxResult> {
+        let mut results = Vec::with_capacity(ops.len());
+        for op in ops {
+            results.push(match op {
+                InboxOp::Push(msg) => self.push(msg).await.map(|()| None),
+                InboxOp::Ack { id, uuid } => self.ack(id, uuid).await,
+            });
+        }
+        results
+    }
     /// How many messages wait in every inbox together (the offline queue's depth), for the
     /// monitor. `None` where the backend cannot count them cheaply: each msg_server asks
     /// once per monitor beat, so this must not scan the inboxes.

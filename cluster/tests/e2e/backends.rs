@@ -271,6 +271,65 @@ async fn flushing_redis_loses_no_message_and_no_topic() {
     assert_eq!(next_topic(&mut bob).await.0, "still here");
 }
 
+/// Redis forgets its scripts when it restarts (or is told to): the inbox's next batch, and
+/// its next single push or ack, load them again and take effect as if nothing happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_inbox_writes_load_forgotten_scripts_again() {
+    let test = "redis_inbox_writes_load_forgotten_scripts_again";
+    let Some(redis) = RedisServer::start(test) else {
+        return;
+    };
+    let store = open(StoreChoice::Redis(redis_options(&redis))).await;
+    let mut r = ::redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let msg = |n: u64| StoredMessage {
+        uuid: format!("00000000-0000-4000-8000-{n:012}"),
+        from: "alice".into(),
+        to: "bob".into(),
+        msg: format!("m{n}"),
+        sent_at_ms: n,
+    };
+    store.push(&msg(0)).await.unwrap();
+
+    let () = ::redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    let answers = store
+        .apply_batch(&[
+            InboxOp::Push(msg(1)),
+            InboxOp::Push(msg(2)),
+            InboxOp::Ack {
+                id: "bob".into(),
+                uuid: msg(1).uuid,
+            },
+            InboxOp::Push(msg(3)),
+        ])
+        .await;
+    assert_eq!(answers, [Ok(None), Ok(None), Ok(Some(msg(1))), Ok(None)]);
+
+    let () = ::redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(store.ack("bob", &msg(0).uuid).await.unwrap(), Some(msg(0)));
+    let () = ::redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    store.push(&msg(4)).await.unwrap();
+    assert_eq!(
+        store.pending("bob").await.unwrap(),
+        [msg(2), msg(3), msg(4)]
+    );
+}
+
 /// Retries `attempt` until it succeeds, for at most `within`; the last error otherwise.
 async fn until_ok<T, F, Fut>(within: Duration, mut attempt: F) -> Result<T, ClientError>
 where

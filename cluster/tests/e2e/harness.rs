@@ -234,10 +234,6 @@ impl TopicStore for Switchable {
 
 #[async_trait]
 impl InboxStore for Switchable {
-    fn pipelines_in_order(&self) -> bool {
-        self.inner.pipelines_in_order()
-    }
-
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         self.check()?;
         self.inner.push(msg).await
@@ -253,6 +249,12 @@ impl InboxStore for Switchable {
     async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>> {
         self.check()?;
         self.inner.ack(id, uuid).await
+    }
+    async fn apply_batch(&self, ops: &[InboxOp]) -> Vec<InboxResult> {
+        match self.check() {
+            Ok(()) => self.inner.apply_batch(ops).await,
+            Err(e) => ops.iter().map(|_| Err(e.clone())).collect(),
+        }
     }
     async fn pending_total(&self) -> StoreResult<Option<u64>> {
         self.check()?;

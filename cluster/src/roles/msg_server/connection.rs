@@ -1,6 +1,7 @@
-//! One connection: read frames, act on each in order, answer `ERROR` where it cannot.
+//! One connection's read loop: read frames, hand what arrived together to [`dispatch`], and
+//! end the connection (logout, unsubscribe) when the peer goes, goes silent or misbehaves.
 //!
-//! Commands on one connection are handled one after another, so a client's messages keep
+//! Commands on one connection are acted on one after another, so a client's messages keep
 //! their order and `SYNC` is a true barrier. Nothing a client sends can end anything but
 //! its own connection. The frames a client sent at once are taken together: consecutive
 //! p2p sends and acks among them make one trip to the store, then take effect in order.
@@ -15,10 +16,11 @@ use tokio::net::TcpStream;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 
-use super::sessions::LocalConn;
-use super::{p2p, topics, Reject, Server};
-use crate::conn::Outbox;
-use crate::protocol::{Channel, Command, ErrorCode, FrameCodec, FrameError};
+use super::peer::{ConnId, Peer};
+use super::server::Server;
+use super::{dispatch, login};
+use crate::outbox::Outbox;
+use crate::protocol::{Command, ErrorCode, FrameCodec, FrameError};
 
 /// The most frames acted on as one batch: what a client sent at once, up to this, and up
 /// to a quarter of a client's queue, so that one batch of messages to one receiver never
@@ -87,83 +89,37 @@ impl Frames {
     }
 }
 
-/// What one connection is, as far as the server knows.
-pub(crate) struct Conn {
-    pub id: u64,
-    pub peer: SocketAddr,
-    pub outbox: Outbox,
-    /// Set once logged in.
-    pub client: Option<Arc<LocalConn>>,
-    /// Presented the cluster secret (or none is configured): may send internal commands.
-    pub internal: bool,
-    pub subscribed: Vec<Channel>,
-}
-
-impl Conn {
-    pub fn send(&self, cmd: &Command) {
-        let _ = self.outbox.send(cmd.to_frame());
-    }
-
-    /// Answers a command this connection sent with `ERROR`.
-    pub fn refuse(&self, reject: Reject) {
-        tracing::debug!(conn = self.id, peer = %self.peer, code = %reject.code, detail = %reject.detail, "rejected");
-        self.send(&reject.to_command());
-    }
-
-    pub fn me(&self) -> Result<&Arc<LocalConn>, Reject> {
-        self.client
-            .as_ref()
-            .ok_or_else(|| Reject::new(ErrorCode::NotLoggedIn, "send SEND_CLIENT_ID [id] first"))
-    }
-
-    pub fn require_internal(&self, cmd: &str) -> Result<(), Reject> {
-        if self.internal {
-            Ok(())
-        } else {
-            Err(Reject::new(
-                ErrorCode::Forbidden,
-                format!("{cmd} is for cluster roles; subscribe with the cluster secret first"),
-            ))
-        }
-    }
-}
-
+/// Serves one accepted connection, `conn_id`, from `addr`, until it ends or `cut` is
+/// cancelled.
 pub(crate) async fn serve(
     server: Arc<Server>,
     stream: TcpStream,
-    peer: SocketAddr,
-    id: u64,
+    addr: SocketAddr,
+    conn_id: ConnId,
     cut: CancellationToken,
 ) {
     let (rd, wr) = stream.into_split();
     let outbox = Outbox::spawn(wr, server.cfg.client_queue, cut.clone());
     let mut frames = Frames::new(rd, FrameCodec::new(server.cfg.common.max_frame));
-    let mut conn = Conn {
-        id,
-        peer,
-        outbox,
-        client: None,
-        internal: false,
-        subscribed: Vec::new(),
-    };
+    let mut peer = Peer::new(conn_id, addr, outbox);
     let idle = server.cfg.scan_dead_session_timeout * 2;
     let pipeline = PIPELINE.min(server.cfg.client_queue / 4).max(1);
     loop {
         let next = tokio::select! {
             _ = cut.cancelled() => {
-                if conn.outbox.queued() > 0 || conn.client.is_some() {
-                    tracing::debug!(conn = id, %peer, "connection cut");
+                if peer.outbox.queued() > 0 || peer.session.is_some() {
+                    tracing::debug!(conn = conn_id, peer = %addr, "connection cut");
                 }
                 break;
             }
             n = tokio::time::timeout(idle, frames.next()) => n,
         };
         let Ok(first) = next else {
-            tracing::info!(conn = id, %peer, client = ?conn.client.as_ref().map(|c| &c.id), "dropping silent session");
+            tracing::info!(conn = conn_id, peer = %addr, client = ?peer.session.as_ref().map(|s| &s.id), "dropping silent session");
             break;
         };
         // Every whole frame already here is taken with the first, so that a run of p2p
-        // messages or acks shares one trip to the store (see [`p2p::run`]).
+        // messages or acks shares one trip to the store (see [`dispatch`]).
         let mut bodies = Vec::new();
         let mut end = None;
         let mut next = Some(first);
@@ -181,144 +137,30 @@ pub(crate) async fn serve(
         }
         // Boxed: what acting on a batch needs is held only while it runs, not for as long
         // as the connection is open.
-        Box::pin(handle_all(&server, &mut conn, bodies)).await;
+        Box::pin(dispatch::batch(&server, &mut peer, bodies)).await;
         frames.release();
         match end {
             None | Some(Some(Ok(_))) => {}
             Some(None) => break,
             Some(Some(Err(FrameError::TooLong { len, max }))) => {
-                tracing::warn!(conn = id, %peer, len, max, "closing connection: frame too long");
-                conn.send(&Command::error(
+                tracing::warn!(conn = conn_id, peer = %addr, len, max, "closing connection: frame too long");
+                peer.send(&Command::error(
                     ErrorCode::FrameTooLong,
                     format!("frame of {len} bytes is over the maximum of {max}; closing"),
                 ));
-                conn.outbox.close();
+                peer.outbox.close();
                 break;
             }
             Some(Some(Err(FrameError::Io(e)))) => {
-                tracing::debug!(conn = id, %peer, error = %e, "read failed");
+                tracing::debug!(conn = conn_id, peer = %addr, error = %e, "read failed");
                 break;
             }
         }
     }
-    server.channels.unsubscribe_all(&conn);
-    if let Some(client) = conn.client.take() {
-        super::sessions::logout(&server, &conn, client).await;
+    server.channels.remove(peer.conn_id, &peer.subscribed);
+    if let Some(session) = peer.session.take() {
+        login::logout(&server, &peer, session).await;
     }
     // Let queued frames (an ERROR before a close) go out, but not forever.
-    conn.outbox.finish(crate::roles::status::FINISH_GRACE).await;
-}
-
-/// Acts on frames that arrived together, in order. Runs of p2p sends and acks go to the
-/// store together ([`p2p::run`]); every other command is handled on its own.
-async fn handle_all(server: &Arc<Server>, conn: &mut Conn, bodies: Vec<Bytes>) {
-    let mut run = Vec::new();
-    for body in bodies {
-        let cmd = match Command::from_body(&body) {
-            Ok(cmd) => cmd,
-            Err(e) => {
-                p2p::run(server, conn, std::mem::take(&mut run)).await;
-                conn.refuse(Reject::new(e.code(), e.to_string()));
-                continue;
-            }
-        };
-        match p2p::stage(server, conn, cmd) {
-            Ok(staged) => run.push(staged),
-            Err(cmd) => {
-                p2p::run(server, conn, std::mem::take(&mut run)).await;
-                if let Err(reject) = handle(server, conn, cmd).await {
-                    conn.refuse(reject);
-                }
-            }
-        }
-    }
-    p2p::run(server, conn, run).await;
-}
-
-async fn handle(server: &Arc<Server>, conn: &mut Conn, cmd: Command) -> Result<(), Reject> {
-    match cmd {
-        Command::SendPing => Ok(()),
-        Command::Sync { token } => {
-            conn.send(&Command::SyncDone { token });
-            Ok(())
-        }
-        Command::RoleStatus => {
-            conn.send(&Command::RoleStatusOk {
-                role: "msg_server".into(),
-                data: serde_json::to_value(server.stats.snapshot(server)).unwrap_or_default(),
-            });
-            Ok(())
-        }
-        Command::SendClientId { id } => super::sessions::login(server, conn, id).await,
-        Command::Auth { secret } => super::inspect::auth(server, conn, &secret),
-        Command::Inspect { query } => super::inspect::inspect(server, conn, query).await,
-        Command::SubscribeChannel {
-            channel,
-            subscriber,
-            secret,
-        } => server
-            .channels
-            .subscribe(server, conn, &channel, &subscriber, secret),
-
-        cmd @ (Command::SendMessageP2p { .. } | Command::P2pAck { .. }) => {
-            if let Ok(staged) = p2p::stage(server, conn, cmd) {
-                p2p::run(server, conn, vec![staged]).await;
-            }
-            Ok(())
-        }
-        Command::CreateTopic { topic } => {
-            let me = conn.me()?.clone();
-            topics::create(server, &me, topic).await
-        }
-        Command::JoinTopic { topic, id } => {
-            let me = conn.me()?.clone();
-            topics::join(server, conn, &me, topic, id).await
-        }
-        Command::SendMessageTopic {
-            topic,
-            msg,
-            from,
-            uuid,
-        } => {
-            let me = conn.me()?.clone();
-            topics::send(server, &me, topic, msg, from, uuid).await
-        }
-
-        Command::RouteMessageP2p {
-            to,
-            msg,
-            from,
-            uuid,
-        } => {
-            conn.require_internal("ROUTE_MESSAGE_P2P")?;
-            p2p::routed(server, to, msg, from, uuid);
-            Ok(())
-        }
-        Command::RouteMessageTopic {
-            topic,
-            msg,
-            from,
-            uuid,
-            sent_at_ms,
-        } => {
-            conn.require_internal("ROUTE_MESSAGE_TOPIC")?;
-            topics::routed(server, topic, msg, from, uuid, sent_at_ms).await
-        }
-        Command::P2pDelivered { uuid, to, from } => {
-            conn.require_internal("P2P_DELIVERED")?;
-            let from = from.ok_or_else(|| {
-                Reject::new(ErrorCode::BadArgs, "P2P_DELIVERED: missing argument `from`")
-            })?;
-            p2p::delivered_routed(server, &uuid, &to, &from);
-            Ok(())
-        }
-
-        // Answers and events travel from servers, never to them. Answering an ERROR or a
-        // SYNC_DONE with another ERROR could bounce between two peers forever: ignore those.
-        Command::Error { .. } | Command::SyncDone { .. } => Ok(()),
-        other => Err(Reject::new(
-            ErrorCode::WrongRole,
-            format!("{} is not a command a msg_server accepts", other.name()),
-        )),
-    }
+    peer.outbox.finish(crate::roles::status::FINISH_GRACE).await;
 }

@@ -13,26 +13,26 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::channels;
-use super::connection::Conn;
-use super::{Reject, Server};
+use super::peer::{Peer, Reject};
+use super::server::Server;
 use crate::protocol::inspect::*;
 use crate::protocol::{Command, ErrorCode, InspectQuery};
 use crate::store::SessionLoc;
 
 /// `AUTH [secret]`: no answer where right (send `SYNC` to know), `FORBIDDEN` where wrong.
-pub(crate) fn auth(server: &Server, conn: &mut Conn, secret: &str) -> Result<(), Reject> {
-    channels::check_secret(server, conn, Some(secret), "AUTH [secret]")?;
-    channels::make_internal(server, conn);
+pub(crate) fn auth(server: &Server, peer: &mut Peer, secret: &str) -> Result<(), Reject> {
+    channels::check_secret(server, peer, Some(secret), "AUTH [secret]")?;
+    channels::make_internal(server, peer);
     Ok(())
 }
 
 /// `INSPECT [what, arg?]`, answered `INSPECT_RESULT [what, arg?]` with the findings.
 pub(crate) async fn inspect(
     server: &Server,
-    conn: &Conn,
+    peer: &Peer,
     query: InspectQuery,
 ) -> Result<(), Reject> {
-    if server.cfg.common.secret.is_some() && !conn.internal {
+    if server.cfg.common.secret.is_some() && !peer.internal {
         return Err(Reject::new(
             ErrorCode::Forbidden,
             "INSPECT needs the cluster secret: send AUTH [secret] first",
@@ -44,7 +44,7 @@ pub(crate) async fn inspect(
         InspectQuery::Topic(name) => to_value(topic(server, name).await?),
         InspectQuery::User(id) => to_value(user(server, id).await?),
     };
-    conn.send(&Command::InspectResult { query, data });
+    peer.send(&Command::InspectResult { query, data });
     Ok(())
 }
 
@@ -60,11 +60,11 @@ fn sessions(server: &Server) -> SessionsResult {
         sessions: all
             .iter()
             .take(MAX_ITEMS)
-            .map(|c| SessionInfo {
-                id: c.id.clone(),
-                conn: c.conn,
-                client_addr: c.peer.to_string(),
-                since_ms: c.since_ms,
+            .map(|s| SessionInfo {
+                id: s.id.clone(),
+                conn: s.conn_id,
+                client_addr: s.addr.to_string(),
+                since_ms: s.since_ms,
             })
             .collect(),
     }

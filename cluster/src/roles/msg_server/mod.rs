@@ -1,80 +1,42 @@
 //! msg_server: holds client connections, logs them in, carries p2p and topic messages,
 //! keeps undelivered messages until acked, and publishes the internal channels.
 //!
-//! - [`connection`]: one connection's read loop and the command dispatch.
-//! - [`sessions`]: the local table of logged-in connections; login and logout.
-//! - [`p2p`]: person-to-person messages, acks, routed messages.
-//! - [`topics`]: create, join, topic messages.
-//! - [`channels`]: `SUBSCRIBE_CHANNEL` and publishing.
-//! - [`stats`]: counters and the monitor beat.
-//! - [`inspect`]: `AUTH` and `INSPECT`, for operator tools.
+//! The modules, from the top down; each imports only modules below it:
+//!
+//! - this one: [`run`], the accept loop.
+//! - [`connection`]: one connection's read loop; frames that arrived together go to dispatch.
+//! - [`dispatch`]: each command to its handler.
+//! - the handlers: [`login`] (`SEND_CLIENT_ID`, logout), [`p2p`] (person-to-person messages,
+//!   acks, routed messages), [`topics`], [`channels`] (`SUBSCRIBE_CHANNEL`), [`inspect`]
+//!   (`AUTH`, `INSPECT`), [`stats`] (`ROLE_STATUS` and the monitor beat).
+//! - [`checks`]: what p2p and topic messages share (sender, size, uuid checks).
+//! - [`server`]: the state every connection shares, and writing to sessions and channels.
+//! - [`peer`]: one connection's state, its logged-in session, and `ERROR` answers.
 
 mod channels;
+mod checks;
 mod connection;
+mod dispatch;
 mod inspect;
+mod login;
 mod p2p;
-mod sessions;
+mod peer;
+mod server;
 mod stats;
 mod topics;
 
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::MsgServerConfig;
-use crate::protocol::{Command, ErrorCode};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
-pub use stats::StatsSnapshot;
-
-/// State shared by every connection of one msg_server.
-pub(crate) struct Server {
-    pub cfg: MsgServerConfig,
-    /// The advertised address: this server's name in the session store.
-    pub addr: String,
-    pub store: Arc<dyn Store>,
-    pub sessions: sessions::LocalSessions,
-    pub channels: channels::Channels,
-    pub stats: stats::Stats,
-    next_conn: AtomicU64,
-    pub started: Instant,
-}
-
-/// An `ERROR` to answer with.
-#[derive(Debug)]
-pub(crate) struct Reject {
-    pub code: ErrorCode,
-    pub detail: String,
-}
-
-impl Reject {
-    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-        }
-    }
-
-    pub fn to_command(&self) -> Command {
-        Command::error(self.code, self.detail.clone())
-    }
-}
-
-impl From<StoreError> for Reject {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NoSuchTopic(t) => {
-                Reject::new(ErrorCode::NoSuchTopic, format!("no topic named {t:?}"))
-            }
-            other => Reject::new(ErrorCode::Unavailable, other.to_string()),
-        }
-    }
-}
+use self::server::Server;
+pub use self::stats::StatsSnapshot;
 
 /// Serves a msg_server on `listener` until `shutdown` is cancelled.
 ///
@@ -108,16 +70,7 @@ pub async fn run(
         Ok(ts) => ts.iter().filter(|t| t.home == addr).count() as u64,
         Err(_) => 0,
     };
-    let server = Arc::new(Server {
-        addr: addr.clone(),
-        store,
-        sessions: sessions::LocalSessions::default(),
-        channels: channels::Channels::default(),
-        stats: stats::Stats::new(topics_here),
-        next_conn: AtomicU64::new(1),
-        started: Instant::now(),
-        cfg,
-    });
+    let server = Arc::new(Server::new(cfg, addr.clone(), store, topics_here));
     tracing::info!(server = %addr, "msg_server listening");
 
     let tracker = TaskTracker::new();
@@ -128,14 +81,13 @@ pub async fn run(
             a = listener.accept() => a,
         };
         match accepted {
-            Ok((stream, peer)) => {
+            Ok((stream, from)) => {
                 let _ = stream.set_nodelay(true);
-                let id = server.next_conn.fetch_add(1, Ordering::Relaxed);
                 tracker.spawn(connection::serve(
                     server.clone(),
                     stream,
-                    peer,
-                    id,
+                    from,
+                    server.next_conn_id(),
                     shutdown.child_token(),
                 ));
             }

@@ -6,55 +6,107 @@
 //! receiver's connections acks it, so a receiver that is offline, or whose connection just
 //! dropped, gets it at its next login, with the same uuid.
 //!
-//! Sends and acks a connection sent together are acted on as a run ([`run`]): their store
+//! Sends and acks a connection sent together are acted on as a run ([`Run`]): their store
 //! writes go together, then each takes effect in order.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::task::Poll;
 
-use futures::future::BoxFuture;
-
-use super::connection::Conn;
-use super::sessions::{message_key, LocalConn};
-use super::{Reject, Server};
+use super::checks::{check_body, check_sender, client_uuid, message_key};
+use super::peer::{Peer, Reject, Session};
+use super::server::Server;
 use crate::protocol::events::now_ms;
 use crate::protocol::{Channel, Command, ErrorCode};
-use crate::store::{StoreResult, StoredMessage};
+use crate::store::{InboxOp, StoreError, StoredMessage};
 
-/// A p2p send or ack taken for a run (see [`run`]), checked, with its store write to do.
-pub(crate) enum Staged {
-    /// `SEND_MESSAGE_P2P`: push `msg` to the receiver's inbox, then deliver it.
-    Send(StoredMessage),
-    /// `P2P_ACK`: take the message out of `id`'s inbox, then tell its sender.
-    Ack { id: String, uuid: String },
-    /// Refused before it reached the store; answered in its turn.
-    Refused(Reject),
+/// A connection's p2p sends and acks, checked, with their store writes still to do: they go
+/// to the store together when the run is flushed ([`Run::flush`]).
+#[derive(Default)]
+pub(crate) struct Run {
+    /// The store writes, in the order their commands came.
+    ops: Vec<InboxOp>,
+    /// Commands refused before they reached the store, each answered in its turn: after the
+    /// first `.0` of `ops` have taken effect.
+    refused: Vec<(usize, Reject)>,
 }
 
-/// Takes a `SEND_MESSAGE_P2P` or `P2P_ACK` for a run, checking what needs no store; gives
-/// any other command back.
-pub(crate) fn stage(server: &Server, conn: &Conn, cmd: Command) -> Result<Staged, Command> {
-    let staged = match cmd {
-        Command::SendMessageP2p {
-            to,
-            msg,
-            from,
-            uuid,
-        } => conn
-            .me()
-            .and_then(|me| prepare_send(server, me, to, msg, from, uuid))
-            .map(Staged::Send),
-        Command::P2pAck { id, uuid } => conn.me().and_then(|me| prepare_ack(server, me, id, uuid)),
-        other => return Err(other),
-    };
-    Ok(staged.unwrap_or_else(Staged::Refused))
+impl Run {
+    /// `SEND_MESSAGE_P2P [to, msg, from?, uuid?]`: checked now, pushed at the flush.
+    pub(crate) fn send(
+        &mut self,
+        server: &Server,
+        peer: &Peer,
+        to: String,
+        msg: String,
+        from: Option<String>,
+        uuid: Option<String>,
+    ) {
+        let push = peer
+            .session()
+            .and_then(|me| prepare_send(server, me, to, msg, from, uuid));
+        self.take(push.map(InboxOp::Push));
+    }
+
+    /// `P2P_ACK [my_id, uuid]`: checked now, taken out of the inbox at the flush.
+    pub(crate) fn ack(&mut self, server: &Server, peer: &Peer, id: String, uuid: String) {
+        let ack = peer
+            .session()
+            .and_then(|me| prepare_ack(server, me, id, uuid));
+        self.take(ack);
+    }
+
+    fn take(&mut self, op: Result<InboxOp, Reject>) {
+        match op {
+            Ok(op) => self.ops.push(op),
+            Err(reject) => self.refused.push((self.ops.len(), reject)),
+        }
+    }
+
+    /// Acts on the run as if on each command one after another: every store write of the
+    /// run first, in order and in one trip ([`crate::store::InboxStore::apply_batch`]: for
+    /// the embedded store, one commit), then what each does, in order (a message is delivered
+    /// only once its push has been accepted). So a client that keeps many messages in flight
+    /// costs the store one trip per run rather than one per message, and its receivers get
+    /// them in one write. Leaves the run empty.
+    pub(crate) async fn flush(&mut self, server: &Server, peer: &Peer) {
+        if self.ops.is_empty() && self.refused.is_empty() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.ops);
+        let mut refused = std::mem::take(&mut self.refused).into_iter().peekable();
+        let mut results = if ops.is_empty() {
+            Vec::new()
+        } else {
+            server.store.apply_batch(&ops).await
+        }
+        .into_iter();
+        let mut away = Elsewhere::default();
+        for (i, op) in ops.into_iter().enumerate() {
+            while let Some((_, reject)) = refused.next_if(|(at, _)| *at <= i) {
+                peer.refuse(reject);
+            }
+            let result = results
+                .next()
+                .unwrap_or_else(|| Err(StoreError::Unavailable("the store gave no answer".into())));
+            match (op, result) {
+                (_, Err(e)) => peer.refuse(Reject::from(e)),
+                (InboxOp::Push(m), Ok(_)) => deliver(server, m, &mut away).await,
+                // None: another device of ours acked it first, or it was never ours.
+                (InboxOp::Ack { .. }, Ok(None)) => {}
+                (InboxOp::Ack { uuid, .. }, Ok(Some(m))) => {
+                    receipt(server, &uuid, m, &mut away).await
+                }
+            }
+        }
+        for (_, reject) in refused {
+            peer.refuse(reject);
+        }
+    }
 }
 
 /// `SEND_MESSAGE_P2P [to, msg, from?, uuid?]` from a logged-in client: the message to push.
 fn prepare_send(
     server: &Server,
-    me: &LocalConn,
+    me: &Session,
     to: String,
     msg: String,
     from: Option<String>,
@@ -74,12 +126,7 @@ fn prepare_send(
 }
 
 /// `P2P_ACK [my_id, uuid]`: the message is delivered; its sender hears `P2P_DELIVERED`.
-fn prepare_ack(
-    server: &Server,
-    me: &LocalConn,
-    id: String,
-    uuid: String,
-) -> Result<Staged, Reject> {
+fn prepare_ack(server: &Server, me: &Session, id: String, uuid: String) -> Result<InboxOp, Reject> {
     if id != me.id {
         return Err(Reject::new(
             ErrorCode::Forbidden,
@@ -87,99 +134,19 @@ fn prepare_ack(
         ));
     }
     server.stats.acks.fetch_add(1, Ordering::Relaxed);
-    me.acked(server, message_key(&uuid));
+    me.acked(message_key(&uuid), &server.stats.pending_acks);
     // Stored uuids are lower-case and hyphenated; an ack spelled otherwise means the same.
     let uuid = uuid::Uuid::parse_str(&uuid)
         .map(|u| u.hyphenated().to_string())
         .unwrap_or(uuid);
-    Ok(Staged::Ack { id, uuid })
-}
-
-/// Acts on a run of p2p sends and acks one connection sent together, as if one after
-/// another: every store write of the run first, in order and at once (for the embedded
-/// store, one commit), then what each does, in order (a message is delivered only once
-/// its push has been accepted). So a client that keeps many messages in flight costs the
-/// store one trip per run rather than one per message, and its receivers get them in one
-/// write.
-pub(crate) async fn run(server: &Arc<Server>, conn: &Conn, run: Vec<Staged>) {
-    if run.is_empty() {
-        return;
-    }
-    let store = &server.store;
-    let writes = run
-        .iter()
-        .map(|s| -> BoxFuture<'_, StoreResult<Option<StoredMessage>>> {
-            match s {
-                Staged::Send(m) => Box::pin(async move { store.push(m).await.map(|()| None) }),
-                Staged::Ack { id, uuid } => store.ack(id, uuid),
-                Staged::Refused(_) => Box::pin(async { Ok(None) }),
-            }
-        });
-    let results = if store.pipelines_in_order() {
-        join_in_order(writes.collect()).await
-    } else {
-        // The store may apply concurrent writes in any order: one at a time keeps the
-        // inbox in send order.
-        let mut results = Vec::with_capacity(run.len());
-        for w in writes {
-            results.push(w.await);
-        }
-        results
-    };
-    let mut away = Elsewhere::default();
-    for (staged, result) in run.into_iter().zip(results) {
-        let done = match (staged, result) {
-            (Staged::Refused(reject), _) => Err(reject),
-            (_, Err(e)) => Err(Reject::from(e)),
-            (Staged::Send(m), Ok(_)) => {
-                deliver(server, m, &mut away).await;
-                Ok(())
-            }
-            // None: another device of ours acked it first, or it was never ours.
-            (Staged::Ack { .. }, Ok(None)) => Ok(()),
-            (Staged::Ack { uuid, .. }, Ok(Some(m))) => {
-                receipt(server, &uuid, m, &mut away).await;
-                Ok(())
-            }
-        };
-        if let Err(reject) = done {
-            conn.refuse(reject);
-        }
-    }
-}
-
-/// Awaits every future, polling each first in the order given, so that their requests
-/// reach the store in that order; the results come back in the same order.
-async fn join_in_order<T>(mut futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
-    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, r) in futures.iter_mut().zip(results.iter_mut()) {
-            if r.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *r = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    results
-        .into_iter()
-        .map(|r| r.expect("every future is done"))
-        .collect()
+    Ok(InboxOp::Ack { id, uuid })
 }
 
 /// Whether ids are connected to other msg_servers, asked once per id in a run.
 ///
 /// One answer serves every message of the run: all of them were pushed before it was asked.
 /// A session that starts elsewhere after the question replays its inbox after it starts
-/// (see [`super::sessions::login`]), so it finds every message pushed before the question;
+/// (see [`super::login::login`]), so it finds every message pushed before the question;
 /// the same holds for each message as it did when each one asked for itself.
 #[derive(Default)]
 struct Elsewhere {
@@ -212,14 +179,13 @@ async fn deliver(server: &Server, m: StoredMessage, away: &mut Elsewhere) {
         offline: false,
     }
     .to_frame();
-    for c in server.sessions.get(&m.to) {
-        if c.deliver(server, key, frame.clone(), true) {
+    for s in server.sessions.get(&m.to) {
+        if server.deliver(&s, key, frame.clone(), true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
     if away.check(server, &m.to).await {
-        server.channels.publish(
-            server,
+        server.publish(
             Channel::Send,
             Command::SendMessageP2p {
                 to: m.to,
@@ -236,8 +202,7 @@ async fn deliver(server: &Server, m: StoredMessage, away: &mut Elsewhere) {
 async fn receipt(server: &Server, uuid: &str, m: StoredMessage, away: &mut Elsewhere) {
     delivered_routed(server, uuid, &m.to, &m.from);
     if away.check(server, &m.from).await {
-        server.channels.publish(
-            server,
+        server.publish(
             Channel::Send,
             Command::P2pDelivered {
                 uuid: m.uuid,
@@ -253,8 +218,8 @@ async fn receipt(server: &Server, uuid: &str, m: StoredMessage, away: &mut Elsew
 /// (the sender's msg_server put it there); write it to the receiver's connections here.
 pub(crate) fn routed(server: &Server, to: String, msg: String, from: String, uuid: String) {
     let key = message_key(&uuid);
-    let conns = server.sessions.get(&to);
-    if conns.is_empty() {
+    let sessions = server.sessions.get(&to);
+    if sessions.is_empty() {
         return;
     }
     let frame = Command::RespMessageP2p {
@@ -265,8 +230,8 @@ pub(crate) fn routed(server: &Server, to: String, msg: String, from: String, uui
         offline: false,
     }
     .to_frame();
-    for c in conns {
-        if c.deliver(server, key, frame.clone(), true) {
+    for s in sessions {
+        if server.deliver(&s, key, frame.clone(), true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -274,8 +239,8 @@ pub(crate) fn routed(server: &Server, to: String, msg: String, from: String, uui
 
 /// Tells the sender's connections here that `to` acked `uuid`.
 pub(crate) fn delivered_routed(server: &Server, uuid: &str, to: &str, from: &str) {
-    let conns = server.sessions.get(from);
-    if conns.is_empty() {
+    let sessions = server.sessions.get(from);
+    if sessions.is_empty() {
         return;
     }
     let frame = Command::P2pDelivered {
@@ -284,8 +249,8 @@ pub(crate) fn delivered_routed(server: &Server, uuid: &str, to: &str, from: &str
         from: None,
     }
     .to_frame();
-    for c in conns {
-        c.send(server, frame.clone());
+    for s in sessions {
+        server.send(&s, frame.clone());
     }
 }
 
@@ -301,59 +266,5 @@ async fn elsewhere(server: &Server, id: &str) -> bool {
             tracing::warn!(server = %server.addr, client = %id, error = %e, "session lookup failed; not routing");
             false
         }
-    }
-}
-
-/// What a message's frame needs beside its body and its names: command name, uuid, times,
-/// the "offline" mark, JSON punctuation. Generous on purpose.
-const FRAME_OVERHEAD: usize = 256;
-
-/// A message whose frames would not fit under the maximum frame length is refused here,
-/// at the sender: otherwise the frames made from it (with the names `names` beside it)
-/// would be refused by every receiver, and a message kept in an inbox would cut its
-/// receiver's connection at every login.
-pub(crate) fn check_body(server: &Server, msg: &str, names: &[&str]) -> Result<(), Reject> {
-    let around: usize = FRAME_OVERHEAD + names.iter().map(|n| json_len(n)).sum::<usize>();
-    let max = server.cfg.common.max_frame.saturating_sub(around);
-    let len = json_len(msg);
-    if len > max {
-        return Err(Reject::new(
-            ErrorCode::BadArgs,
-            format!("the message is {len} bytes once encoded; at most {max} fit in a frame"),
-        ));
-    }
-    Ok(())
-}
-
-/// Length of `s` as a JSON string body, escaped the way the encoder escapes it.
-fn json_len(s: &str) -> usize {
-    s.bytes()
-        .map(|b| match b {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
-            0..=0x1f => 6,
-            _ => 1,
-        })
-        .sum()
-}
-
-/// The sender is the logged-in id; a `from` that differs is refused.
-pub(crate) fn check_sender(me: &LocalConn, from: Option<&str>) -> Result<(), Reject> {
-    match from {
-        Some(f) if f != me.id => Err(Reject::new(
-            ErrorCode::Forbidden,
-            format!("you are logged in as {:?} and cannot send as {f:?}", me.id),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A client may choose its message's uuid (to match later `P2P_DELIVERED`); it must be a
-/// UUID. Otherwise the server makes one.
-pub(crate) fn client_uuid(uuid: Option<String>) -> Result<String, Reject> {
-    match uuid {
-        None => Ok(uuid::Uuid::new_v4().to_string()),
-        Some(u) => uuid::Uuid::parse_str(&u)
-            .map(|p| p.hyphenated().to_string())
-            .map_err(|_| Reject::new(ErrorCode::BadArgs, format!("uuid {u:?} is not a UUID"))),
     }
 }

@@ -1,67 +1,40 @@
-//! Counters of one msg_server and the beat it publishes on `/sysctrl/monitor`.
+//! What a msg_server says of itself: its `ROLE_STATUS` answer, and the beat it publishes on
+//! `/sysctrl/monitor`. The counters they are made of are the server's
+//! ([`super::server::Stats`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::Server;
+use super::server::Server;
 use crate::protocol::envelope::bare_frame;
 use crate::protocol::events::{now_ms, MonitorBeat};
 use crate::protocol::Channel;
 
-pub(crate) struct Stats {
-    pub msg_in: AtomicU64,
-    pub msg_out: AtomicU64,
-    pub acks: AtomicU64,
-    pub slow_drops: AtomicU64,
-    pub topics_here: AtomicU64,
-    /// p2p messages written to connections here and not acked by them yet; see
-    /// `LocalConn::deliver`.
-    pub pending_acks: AtomicU64,
-    /// The store's `pending_total` at the last beat; [`UNKNOWN`] where it cannot say.
-    pub offline_depth: AtomicU64,
-}
-
-/// `offline_depth` not known (the store cannot count, or did not answer).
-const UNKNOWN: u64 = u64::MAX;
-
-impl Stats {
-    pub fn new(topics_here: u64) -> Self {
-        Self {
-            msg_in: AtomicU64::new(0),
-            msg_out: AtomicU64::new(0),
-            acks: AtomicU64::new(0),
-            slow_drops: AtomicU64::new(0),
-            topics_here: AtomicU64::new(topics_here),
-            pending_acks: AtomicU64::new(0),
-            offline_depth: AtomicU64::new(UNKNOWN),
-        }
-    }
-
-    pub fn snapshot(&self, server: &Server) -> StatsSnapshot {
-        StatsSnapshot {
-            server: server.addr.clone(),
-            connections: server.sessions.connections(),
-            clients: server.sessions.ids(),
-            topics_here: self.topics_here.load(Ordering::Relaxed),
-            msg_in: self.msg_in.load(Ordering::Relaxed),
-            msg_out: self.msg_out.load(Ordering::Relaxed),
-            acks: self.acks.load(Ordering::Relaxed),
-            slow_drops: self.slow_drops.load(Ordering::Relaxed),
-            pending_acks: self.pending_acks.load(Ordering::Relaxed),
-            offline_depth: Some(self.offline_depth.load(Ordering::Relaxed))
-                .filter(|n| *n != UNKNOWN),
-            subscribers: Channel::ALL
-                .iter()
-                .map(|c| (c.as_str().to_string(), server.channels.subscribers(*c)))
-                .filter(|(_, n)| *n > 0)
-                .collect(),
-            uptime_secs: server.started.elapsed().as_secs(),
-            store: server.store.backend().to_string(),
-        }
+/// What `ROLE_STATUS` answers: the counters ([`super::server::Stats`]) and the tables' sizes.
+pub(crate) fn snapshot(server: &Server) -> StatsSnapshot {
+    let stats = &server.stats;
+    StatsSnapshot {
+        server: server.addr.clone(),
+        connections: server.sessions.connections(),
+        clients: server.sessions.ids(),
+        topics_here: stats.topics_here.load(Ordering::Relaxed),
+        msg_in: stats.msg_in.load(Ordering::Relaxed),
+        msg_out: stats.msg_out.load(Ordering::Relaxed),
+        acks: stats.acks.load(Ordering::Relaxed),
+        slow_drops: stats.slow_drops.load(Ordering::Relaxed),
+        pending_acks: stats.pending_acks.load(Ordering::Relaxed),
+        offline_depth: stats.offline_depth(),
+        subscribers: Channel::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), server.channels.subscribers(*c)))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        uptime_secs: server.started.elapsed().as_secs(),
+        store: server.store.backend().to_string(),
     }
 }
 
@@ -85,7 +58,7 @@ pub struct StatsSnapshot {
 }
 
 pub(crate) fn beat_frame(server: &Server) -> Bytes {
-    let s = server.stats.snapshot(server);
+    let s = snapshot(server);
     let beat = MonitorBeat {
         session_num: s.connections,
         server: s.server,
@@ -108,15 +81,14 @@ pub(crate) fn beat_frame(server: &Server) -> Bytes {
 async fn refresh_offline_depth(server: &Server) {
     let asked = tokio::time::timeout(server.cfg.monitor_beat, server.store.pending_total()).await;
     let depth = match asked {
-        Ok(Ok(Some(n))) => n.min(UNKNOWN - 1),
-        Ok(Ok(None)) => UNKNOWN,
+        Ok(Ok(depth)) => depth,
         Ok(Err(e)) => {
             tracing::debug!(server = %server.addr, error = %e, "offline queue depth unavailable");
-            UNKNOWN
+            None
         }
-        Err(_) => UNKNOWN,
+        Err(_) => None,
     };
-    server.stats.offline_depth.store(depth, Ordering::Relaxed);
+    server.stats.set_offline_depth(depth);
 }
 
 /// Publishes a beat every `MonitorBeatTime`.
@@ -132,9 +104,7 @@ pub(crate) async fn beat_loop(server: Arc<Server>, shutdown: CancellationToken) 
         }
         if server.channels.has(Channel::Monitor) {
             refresh_offline_depth(&server).await;
-            server
-                .channels
-                .publish(&server, Channel::Monitor, beat_frame(&server));
+            server.publish(Channel::Monitor, beat_frame(&server));
         }
     }
 }

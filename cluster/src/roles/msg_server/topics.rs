@@ -6,22 +6,16 @@
 //! `ROUTE_MESSAGE_TOPIC`, and each writes it to the members connected there.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
-use super::connection::Conn;
-use super::p2p::{check_body, check_sender, client_uuid};
-use super::sessions::{message_key, LocalConn};
-use super::{Reject, Server};
+use super::checks::{check_body, check_sender, client_uuid, message_key};
+use super::peer::{Peer, Reject, Session};
+use super::server::Server;
 use crate::protocol::events::{now_ms, Member, TopicEvent};
 use crate::protocol::{Channel, Command, ErrorCode};
 use crate::store::TopicRecord;
 
 /// `CREATE_TOPIC [topic]`: the creator is its first member; this server is its home.
-pub(crate) async fn create(
-    server: &Arc<Server>,
-    me: &Arc<LocalConn>,
-    topic: String,
-) -> Result<(), Reject> {
+pub(crate) async fn create(server: &Server, me: &Session, topic: String) -> Result<(), Reject> {
     let record = TopicRecord {
         name: topic.clone(),
         creator: me.id.clone(),
@@ -42,9 +36,9 @@ pub(crate) async fn create(
 /// `JOIN_TOPIC [topic, id]`: adds the member, wherever the topic's home is, and answers
 /// `LOCATE_TOPIC_MSG_ADDR [home, topic]` as the original does.
 pub(crate) async fn join(
-    server: &Arc<Server>,
-    conn: &Conn,
-    me: &Arc<LocalConn>,
+    server: &Server,
+    peer: &Peer,
+    me: &Session,
     topic: String,
     id: String,
 ) -> Result<(), Reject> {
@@ -61,7 +55,7 @@ pub(crate) async fn join(
         ));
     };
     server.store.add_member(&topic, &id).await?;
-    conn.send(&Command::LocateTopicMsgAddr {
+    peer.send(&Command::LocateTopicMsgAddr {
         addr: record.home.clone(),
         topic,
     });
@@ -75,8 +69,8 @@ pub(crate) async fn join(
 /// `SEND_MESSAGE_TOPIC [topic, msg]`: every member gets `RESP_MESSAGE_TOPIC`, the sender
 /// included.
 pub(crate) async fn send(
-    server: &Arc<Server>,
-    me: &Arc<LocalConn>,
+    server: &Server,
+    me: &Session,
     topic: String,
     msg: String,
     from: Option<String>,
@@ -95,8 +89,7 @@ pub(crate) async fn send(
     server.stats.msg_in.fetch_add(1, Ordering::Relaxed);
     let sent_at_ms = now_ms();
     deliver(server, &topic, &members, &msg, &me.id, &uuid, sent_at_ms);
-    server.channels.publish(
-        server,
+    server.publish(
         Channel::TopicSync,
         Command::SendMessageTopic {
             topic,
@@ -111,7 +104,7 @@ pub(crate) async fn send(
 
 /// `ROUTE_MESSAGE_TOPIC` from the router: write to the members connected here.
 pub(crate) async fn routed(
-    server: &Arc<Server>,
+    server: &Server,
     topic: String,
     msg: String,
     from: String,
@@ -135,7 +128,7 @@ fn deliver(
     let key = message_key(uuid);
     let mut frame = None;
     for member in members {
-        for c in server.sessions.get(member) {
+        for s in server.sessions.get(member) {
             let f = frame
                 .get_or_insert_with(|| {
                     Command::RespMessageTopic {
@@ -148,7 +141,7 @@ fn deliver(
                     .to_frame()
                 })
                 .clone();
-            if c.deliver(server, key, f, false) {
+            if server.deliver(&s, key, f, false) {
                 server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -168,8 +161,7 @@ fn publish(server: &Server, record: &TopicRecord, members: Vec<String>) {
             max_age: Some(server.cfg.expire.as_secs()),
             ..event.clone()
         };
-        server.channels.publish(
-            server,
+        server.publish(
             Channel::TopicStatus,
             Command::CacheTopic {
                 topic: record.name.clone(),
@@ -179,8 +171,7 @@ fn publish(server: &Server, record: &TopicRecord, members: Vec<String>) {
         );
     }
     if server.channels.has(Channel::StoreTopicInfo) {
-        server.channels.publish(
-            server,
+        server.publish(
             Channel::StoreTopicInfo,
             Command::StoreTopic {
                 topic: record.name.clone(),

@@ -29,18 +29,27 @@
 //! the ids are (tested). Writes that touch several keys are one Lua script or one MULTI, so a
 //! reader never sees half of one. Scripts build some key names themselves, so this needs one
 //! Redis server (or a primary with replicas), not Redis Cluster.
+//!
+//! Here: the store, its connection and the sessions, topics and clients; the key names and
+//! the JSON records in [`layout`], the Lua scripts in [`scripts`], the inboxes in [`inbox`].
+
+mod inbox;
+mod layout;
+mod scripts;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script};
-use serde::{Deserialize, Serialize};
+use redis::AsyncCommands;
+use serde::Deserialize;
 
-use super::backend::{bounded, redact_url, to_u64, BackendTimeouts};
+use self::layout::{split_entry, to_json, ClientJson, Keys, TopicJson};
+use self::scripts::Scripts;
+use super::backend::{bounded, redact_url, BackendTimeouts};
 use super::{
-    ClientRecord, ClientStore, InboxStore, SessionLoc, SessionStore, Store, StoreError,
-    StoreResult, StoredMessage, TopicRecord, TopicStore,
+    ClientRecord, ClientStore, SessionLoc, SessionStore, Store, StoreError, StoreResult,
+    TopicRecord, TopicStore,
 };
 
 /// The original's key prefix.
@@ -216,265 +225,6 @@ impl RedisStore {
     }
 }
 
-/// Key names; see the module documentation.
-#[derive(Debug, Clone)]
-struct Keys {
-    prefix: String,
-}
-
-/// Every per-name key suffix, and the fixed keys (a fixed key is the prefix plus one of these
-/// with an empty name). None may be a suffix of another: see the module documentation.
-const SUFFIXES: [&str; 12] = [
-    "session",
-    "server_sessions",
-    "msg_server_list",
-    "topic",
-    "topic_members",
-    "topic_list",
-    "offline_msg",
-    "offline_msg_uuids",
-    "offline_msg_seq",
-    "offline_msg_total",
-    "client_info",
-    "client_list",
-];
-
-impl Keys {
-    fn key(&self, name: &str, suffix: &str) -> String {
-        debug_assert!(SUFFIXES.contains(&suffix), "unknown key suffix {suffix}");
-        format!("{}{name}{suffix}", self.prefix)
-    }
-    fn session(&self, id: &str) -> String {
-        self.key(id, "session")
-    }
-    fn server_sessions(&self, server: &str) -> String {
-        self.key(server, "server_sessions")
-    }
-    fn msg_server_list(&self) -> String {
-        self.key("", "msg_server_list")
-    }
-    fn topic(&self, name: &str) -> String {
-        self.key(name, "topic")
-    }
-    fn topic_members(&self, name: &str) -> String {
-        self.key(name, "topic_members")
-    }
-    fn topic_list(&self) -> String {
-        self.key("", "topic_list")
-    }
-    fn inbox(&self, id: &str) -> String {
-        self.key(id, "offline_msg")
-    }
-    fn inbox_uuids(&self, id: &str) -> String {
-        self.key(id, "offline_msg_uuids")
-    }
-    fn inbox_seq(&self, id: &str) -> String {
-        self.key(id, "offline_msg_seq")
-    }
-    fn inbox_total(&self) -> String {
-        self.key("", "offline_msg_total")
-    }
-    fn client(&self, id: &str) -> String {
-        self.key(id, "client_info")
-    }
-    fn client_list(&self) -> String {
-        self.key("", "client_list")
-    }
-}
-
-/// The Lua scripts, loaded once per server (and again after it restarts: `Script` retries
-/// with the source on NOSCRIPT).
-struct Scripts {
-    clear_server: Script,
-    create_topic: Script,
-    add_member: Script,
-    push: Script,
-    ack: Script,
-}
-
-impl Scripts {
-    fn new() -> Self {
-        Self {
-            // KEYS[1] server set, KEYS[2] server list; ARGV[1] prefix, ARGV[2] server.
-            // Removes each `<conn>|<id>` entry's twin `<conn>|<server>` from `P<id>session`.
-            clear_server: Script::new(
-                r"
-                local entries = redis.call('SMEMBERS', KEYS[1])
-                for _, e in ipairs(entries) do
-                    local bar = string.find(e, '|', 1, true)
-                    local conn = string.sub(e, 1, bar - 1)
-                    local id = string.sub(e, bar + 1)
-                    redis.call('SREM', ARGV[1] .. id .. 'session', conn .. '|' .. ARGV[2])
-                end
-                redis.call('DEL', KEYS[1])
-                redis.call('SREM', KEYS[2], ARGV[2])
-                return #entries
-                ",
-            ),
-            // KEYS[1] topic, KEYS[2] members, KEYS[3] topic list; ARGV[1] record, ARGV[2]
-            // creator, ARGV[3] name.
-            create_topic: Script::new(
-                r"
-                if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
-                redis.call('SADD', KEYS[2], ARGV[2])
-                redis.call('SADD', KEYS[3], ARGV[3])
-                return 1
-                ",
-            ),
-            // KEYS[1] topic, KEYS[2] members; ARGV[1] id. -1: no such topic.
-            add_member: Script::new(
-                r"
-                if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-                return redis.call('SADD', KEYS[2], ARGV[1])
-                ",
-            ),
-            // KEYS[1] inbox, KEYS[2] uuids, KEYS[3] seq, KEYS[4] total; ARGV[1] uuid,
-            // ARGV[2] message JSON. A uuid pending already is left where it is.
-            push: Script::new(
-                r"
-                if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
-                local seq = redis.call('INCR', KEYS[3])
-                redis.call('ZADD', KEYS[1], seq, ARGV[2])
-                redis.call('INCR', KEYS[4])
-                return 1
-                ",
-            ),
-            // KEYS as for push; ARGV[1] uuid. Answers the message JSON, or nil.
-            ack: Script::new(
-                r"
-                local m = redis.call('HGET', KEYS[2], ARGV[1])
-                if not m then return false end
-                redis.call('HDEL', KEYS[2], ARGV[1])
-                redis.call('ZREM', KEYS[1], m)
-                redis.call('DECR', KEYS[4])
-                if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end
-                return m
-                ",
-            ),
-        }
-    }
-}
-
-/// `<conn>|<rest>`: a connection number, then a name that may hold anything.
-fn split_entry(entry: &str) -> Option<(u64, &str)> {
-    let (conn, rest) = entry.split_once('|')?;
-    Some((conn.parse().ok()?, rest))
-}
-
-#[derive(Serialize, Deserialize)]
-struct TopicJson {
-    #[serde(rename = "TopicName")]
-    name: String,
-    #[serde(rename = "CreaterID")]
-    creator: String,
-    #[serde(rename = "MsgServerAddr")]
-    home: String,
-    #[serde(rename = "CreatedAtMs")]
-    created_at_ms: u64,
-}
-
-impl From<&TopicRecord> for TopicJson {
-    fn from(t: &TopicRecord) -> Self {
-        Self {
-            name: t.name.clone(),
-            creator: t.creator.clone(),
-            home: t.home.clone(),
-            created_at_ms: t.created_at_ms,
-        }
-    }
-}
-
-impl From<TopicJson> for TopicRecord {
-    fn from(t: TopicJson) -> Self {
-        Self {
-            name: t.name,
-            creator: t.creator,
-            home: t.home,
-            created_at_ms: t.created_at_ms,
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct MessageJson {
-    #[serde(rename = "Uuid")]
-    uuid: String,
-    #[serde(rename = "FromID")]
-    from: String,
-    #[serde(rename = "ToID")]
-    to: String,
-    #[serde(rename = "Msg")]
-    msg: String,
-    #[serde(rename = "SentAtMs")]
-    sent_at_ms: u64,
-}
-
-impl From<&StoredMessage> for MessageJson {
-    fn from(m: &StoredMessage) -> Self {
-        Self {
-            uuid: m.uuid.clone(),
-            from: m.from.clone(),
-            to: m.to.clone(),
-            msg: m.msg.clone(),
-            sent_at_ms: m.sent_at_ms,
-        }
-    }
-}
-
-impl From<MessageJson> for StoredMessage {
-    fn from(m: MessageJson) -> Self {
-        Self {
-            uuid: m.uuid,
-            from: m.from,
-            to: m.to,
-            msg: m.msg,
-            sent_at_ms: m.sent_at_ms,
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct ClientJson {
-    #[serde(rename = "ClientID")]
-    id: String,
-    #[serde(rename = "ClientAddr")]
-    client_addr: String,
-    #[serde(rename = "MsgServerAddr")]
-    msg_server: String,
-    #[serde(rename = "Alive")]
-    alive: bool,
-    #[serde(rename = "LastSeenMs")]
-    last_seen_ms: u64,
-}
-
-impl From<&ClientRecord> for ClientJson {
-    fn from(c: &ClientRecord) -> Self {
-        Self {
-            id: c.id.clone(),
-            client_addr: c.client_addr.clone(),
-            msg_server: c.msg_server.clone(),
-            alive: c.alive,
-            last_seen_ms: c.last_seen_ms,
-        }
-    }
-}
-
-impl From<ClientJson> for ClientRecord {
-    fn from(c: ClientJson) -> Self {
-        Self {
-            id: c.id,
-            client_addr: c.client_addr,
-            msg_server: c.msg_server,
-            alive: c.alive,
-            last_seen_ms: c.last_seen_ms,
-        }
-    }
-}
-
-fn to_json(v: &impl Serialize) -> String {
-    serde_json::to_string(v).expect("records serialize to JSON")
-}
-
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn add_session(&self, id: &str, loc: &SessionLoc) -> StoreResult<()> {
@@ -622,63 +372,6 @@ impl TopicStore for RedisStore {
     }
 }
 
-impl RedisStore {
-    fn inbox_call<'a>(
-        &self,
-        script: &'a Script,
-        id: &str,
-        uuid: &str,
-    ) -> redis::ScriptInvocation<'a> {
-        let mut call = script.key(self.keys.inbox(id));
-        call.key(self.keys.inbox_uuids(id))
-            .key(self.keys.inbox_seq(id))
-            .key(self.keys.inbox_total())
-            .arg(uuid);
-        call
-    }
-}
-
-#[async_trait]
-impl InboxStore for RedisStore {
-    async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
-        let mut call = self.inbox_call(&self.scripts.push, &msg.to, &msg.uuid);
-        call.arg(to_json(&MessageJson::from(msg)));
-        let _added: i64 = self.script("push", call).await?;
-        Ok(())
-    }
-
-    async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>> {
-        let mut cmd = redis::cmd("ZRANGE");
-        cmd.arg(self.keys.inbox(id)).arg(0).arg(-1);
-        let items: Vec<String> = self.run("pending", cmd).await?;
-        items
-            .iter()
-            .map(|j| self.decode::<MessageJson>("pending", j).map(Into::into))
-            .collect()
-    }
-
-    async fn pending_count(&self, id: &str) -> StoreResult<u64> {
-        let mut cmd = redis::cmd("ZCARD");
-        cmd.arg(self.keys.inbox(id));
-        self.run("pending_count", cmd).await
-    }
-
-    async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>> {
-        let call = self.inbox_call(&self.scripts.ack, id, uuid);
-        let json: Option<String> = self.script("ack", call).await?;
-        json.map(|j| self.decode::<MessageJson>("ack", &j).map(Into::into))
-            .transpose()
-    }
-
-    /// `Poffline_msg_total`, kept by `push` and `ack`: one read.
-    async fn pending_total(&self) -> StoreResult<Option<u64>> {
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(self.keys.inbox_total());
-        let total: Option<i64> = self.run("pending_total", cmd).await?;
-        to_u64("pending total", total.unwrap_or(0)).map(Some)
-    }
-}
-
 #[async_trait]
 impl ClientStore for RedisStore {
     async fn put_client(&self, client: &ClientRecord) -> StoreResult<()> {
@@ -729,46 +422,5 @@ impl Store for RedisStore {
     /// (RDB, AOF) is its own configuration.
     async fn flush(&self) -> StoreResult<()> {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_key_suffix_is_a_suffix_of_another() {
-        for a in SUFFIXES {
-            for b in SUFFIXES {
-                if a != b {
-                    assert!(
-                        !a.ends_with(b),
-                        "{b:?} is a suffix of {a:?}: `P<x>{a}` and `P<y>{b}` could be one key"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn keys_keep_the_original_names() {
-        let k = Keys {
-            prefix: DEFAULT_PREFIX.into(),
-        };
-        assert_eq!(k.session("alice"), "IM:alicesession");
-        assert_eq!(k.topic("chat"), "IM:chattopic");
-        assert_eq!(k.inbox("bob"), "IM:boboffline_msg");
-        assert_eq!(k.client_list(), "IM:client_list");
-    }
-
-    #[test]
-    fn entries_split_at_the_first_bar() {
-        assert_eq!(
-            split_entry("12|127.0.0.1:19000"),
-            Some((12, "127.0.0.1:19000"))
-        );
-        assert_eq!(split_entry("3|a|b"), Some((3, "a|b")));
-        assert_eq!(split_entry("x|a"), None);
-        assert_eq!(split_entry("no bar"), None);
     }
 }

@@ -1,0 +1,130 @@
+//! Which handler acts on each command: the one place a command's name leads to its code.
+//!
+//! The frames a connection sent at once are acted on in order. Consecutive p2p sends and
+//! acks among them join a run ([`p2p::Run`]) that goes to the store in one trip; anything
+//! else first lets the run before it take effect, so every command sees the ones before it
+//! done and `SYNC` stays a true barrier.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::peer::{Peer, Reject};
+use super::server::Server;
+use super::{channels, inspect, login, p2p, stats, topics};
+use crate::protocol::{Command, ErrorCode};
+
+/// Acts on the bodies of frames that arrived together, in order, answering `ERROR` for each
+/// command refused.
+pub(super) async fn batch(server: &Arc<Server>, peer: &mut Peer, bodies: Vec<Bytes>) {
+    let mut run = p2p::Run::default();
+    for body in bodies {
+        match Command::from_body(&body) {
+            Ok(cmd) => command(server, peer, &mut run, cmd).await,
+            Err(e) => {
+                run.flush(server, peer).await;
+                peer.refuse(Reject::new(e.code(), e.to_string()));
+            }
+        }
+    }
+    run.flush(server, peer).await;
+}
+
+/// Acts on one command, after the run's sends and acks where it is not one of them.
+async fn command(server: &Arc<Server>, peer: &mut Peer, run: &mut p2p::Run, cmd: Command) {
+    let cmd = match cmd {
+        Command::SendMessageP2p {
+            to,
+            msg,
+            from,
+            uuid,
+        } => return run.send(server, peer, to, msg, from, uuid),
+        Command::P2pAck { id, uuid } => return run.ack(server, peer, id, uuid),
+        other => other,
+    };
+    run.flush(server, peer).await;
+    if let Err(reject) = handle(server, peer, cmd).await {
+        peer.refuse(reject);
+    }
+}
+
+/// Every command but the p2p sends and acks, which [`command`] gives to the run.
+async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(), Reject> {
+    match cmd {
+        Command::SendPing => Ok(()),
+        Command::Sync { token } => {
+            peer.send(&Command::SyncDone { token });
+            Ok(())
+        }
+        Command::RoleStatus => {
+            peer.send(&Command::RoleStatusOk {
+                role: "msg_server".into(),
+                data: serde_json::to_value(stats::snapshot(server)).unwrap_or_default(),
+            });
+            Ok(())
+        }
+        Command::SendClientId { id } => login::login(server, peer, id).await,
+        Command::Auth { secret } => inspect::auth(server, peer, &secret),
+        Command::Inspect { query } => inspect::inspect(server, peer, query).await,
+        Command::SubscribeChannel {
+            channel,
+            subscriber,
+            secret,
+        } => channels::subscribe(server, peer, &channel, &subscriber, secret),
+
+        Command::CreateTopic { topic } => {
+            let me = peer.session()?;
+            topics::create(server, me, topic).await
+        }
+        Command::JoinTopic { topic, id } => {
+            let me = peer.session()?;
+            topics::join(server, peer, me, topic, id).await
+        }
+        Command::SendMessageTopic {
+            topic,
+            msg,
+            from,
+            uuid,
+        } => {
+            let me = peer.session()?;
+            topics::send(server, me, topic, msg, from, uuid).await
+        }
+
+        Command::RouteMessageP2p {
+            to,
+            msg,
+            from,
+            uuid,
+        } => {
+            peer.require_internal("ROUTE_MESSAGE_P2P")?;
+            p2p::routed(server, to, msg, from, uuid);
+            Ok(())
+        }
+        Command::RouteMessageTopic {
+            topic,
+            msg,
+            from,
+            uuid,
+            sent_at_ms,
+        } => {
+            peer.require_internal("ROUTE_MESSAGE_TOPIC")?;
+            topics::routed(server, topic, msg, from, uuid, sent_at_ms).await
+        }
+        Command::P2pDelivered { uuid, to, from } => {
+            peer.require_internal("P2P_DELIVERED")?;
+            let from = from.ok_or_else(|| {
+                Reject::new(ErrorCode::BadArgs, "P2P_DELIVERED: missing argument `from`")
+            })?;
+            p2p::delivered_routed(server, &uuid, &to, &from);
+            Ok(())
+        }
+
+        // Answers and events travel from servers, never to them. Answering an ERROR or a
+        // SYNC_DONE with another ERROR could bounce between two peers forever: ignore those.
+        Command::Error { .. } | Command::SyncDone { .. } => Ok(()),
+        other => Err(Reject::new(
+            ErrorCode::WrongRole,
+            format!("{} is not a command a msg_server accepts", other.name()),
+        )),
+    }
+}

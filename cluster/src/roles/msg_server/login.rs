@@ -1,0 +1,133 @@
+//! `SEND_CLIENT_ID`: login, the replay of the inbox at login, and logout.
+//!
+//! One id may hold several connections (devices), here and on other msg_servers; each is a
+//! [`Session`] in the server's table ([`super::server::Sessions`]) and in the store.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::checks::message_key;
+use super::peer::{Peer, Reject, Session};
+use super::server::Server;
+use crate::protocol::events::{now_ms, SessionEvent};
+use crate::protocol::{Channel, Command, ErrorCode};
+
+/// `SEND_CLIENT_ID [id]`: registers the connection here and in the store, publishes the
+/// session events, then replays the id's inbox (messages not yet acked), oldest first.
+///
+/// The order matters: a message pushed to the inbox before the replay reads it is
+/// replayed; one pushed after finds this session (locally, or through the store from
+/// another msg_server) and is delivered live. A message both replayed and delivered live
+/// is written once (see [`Session::first_sight`]).
+pub(crate) async fn login(server: &Arc<Server>, peer: &mut Peer, id: String) -> Result<(), Reject> {
+    if let Some(me) = &peer.session {
+        if me.id == id {
+            // Logged in already: replay again what waits (a replay that failed before, an
+            // original client asking twice). Nothing already written here is written twice.
+            let me = me.clone();
+            return replay(server, &me).await;
+        }
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!("this connection is logged in as {:?} already", me.id),
+        ));
+    }
+    let session = Arc::new(Session::new(id.clone(), peer));
+    server.sessions.add(session.clone());
+    if let Err(e) = server.store.add_session(&id, &server.loc(&session)).await {
+        server.sessions.remove(&session);
+        return Err(e.into());
+    }
+    peer.session = Some(session.clone());
+    tracing::debug!(server = %server.addr, client = %id, conn = peer.conn_id, peer = %peer.addr, "logged in");
+    publish_session(server, peer, &id, true);
+    replay(server, &session).await
+}
+
+/// Writes the inbox of `session`'s id to it, oldest first, at the pace the client reads.
+async fn replay(server: &Arc<Server>, session: &Arc<Session>) -> Result<(), Reject> {
+    let id = &session.id;
+    let pending = match server.store.pending(id).await {
+        Ok(p) => p,
+        Err(e) => {
+            // Logged in, but the inbox cannot be read now: say so; it is replayed next time.
+            tracing::warn!(server = %server.addr, client = %id, error = %e, "inbox unavailable at login");
+            return Err(Reject::new(
+                ErrorCode::Unavailable,
+                format!("logged in, but offline messages cannot be read now: {e}"),
+            ));
+        }
+    };
+    // Leave half the queue for live traffic; a client that takes nothing for the dead-session
+    // time is cut, and gets the rest at its next login.
+    let room = (session.outbox.limit() / 2).max(1);
+    let stall = server.cfg.scan_dead_session_timeout * 2;
+    for m in pending {
+        if session.outbox.queued() >= room && !session.outbox.wait_room(room, stall).await {
+            tracing::info!(server = %server.addr, client = %id, "client stopped reading its offline messages");
+            session.outbox.cut();
+            return Ok(());
+        }
+        let frame = Command::RespMessageP2p {
+            msg: m.msg,
+            from: m.from,
+            uuid: m.uuid.clone(),
+            sent_at_ms: Some(m.sent_at_ms),
+            offline: true,
+        }
+        .to_frame();
+        if server.deliver(session, message_key(&m.uuid), frame, true) {
+            server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    Ok(())
+}
+
+/// The connection closed: forget it here and in the store, and say so on
+/// `/store/client-info`.
+pub(crate) async fn logout(server: &Arc<Server>, peer: &Peer, me: Arc<Session>) {
+    server.sessions.remove(&me);
+    me.close(&server.stats.pending_acks);
+    if let Err(e) = server.store.remove_session(&me.id, &server.loc(&me)).await {
+        tracing::warn!(server = %server.addr, client = %me.id, error = %e, "could not remove session from the store");
+    }
+    publish_session(server, peer, &me.id, false);
+    tracing::debug!(server = %server.addr, client = %me.id, conn = peer.conn_id, "logged out");
+}
+
+fn publish_session(server: &Server, peer: &Peer, id: &str, alive: bool) {
+    let event = SessionEvent {
+        client_id: id.to_string(),
+        client_addr: peer.addr.to_string(),
+        msg_server_addr: server.addr.clone(),
+        id: peer.conn_id.to_string(),
+        max_age: None,
+        alive,
+    };
+    if alive && server.channels.has(Channel::ClientStatus) {
+        let cache = SessionEvent {
+            max_age: Some(server.cfg.expire.as_secs()),
+            ..event.clone()
+        };
+        server.publish(
+            Channel::ClientStatus,
+            Command::CacheSession {
+                id: id.to_string(),
+                data: serde_json::to_value(cache).unwrap_or_default(),
+            }
+            .to_frame(),
+        );
+    }
+    if server.channels.has(Channel::StoreClientInfo) {
+        let mut data = serde_json::to_value(&event).unwrap_or_default();
+        data["Time"] = now_ms().into();
+        server.publish(
+            Channel::StoreClientInfo,
+            Command::StoreSession {
+                id: id.to_string(),
+                data,
+            }
+            .to_frame(),
+        );
+    }
+}

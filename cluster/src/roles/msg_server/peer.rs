@@ -1,0 +1,198 @@
+//! One connection's state. [`Peer`] is what its reader task owns; [`Session`] is what every
+//! other connection reaches it by once it has logged in (the server's table of sessions holds
+//! it), with the uuids of the messages it was given, so that none is written to it twice.
+//! [`Reject`] is the `ERROR` a peer is answered with when a command of its is refused.
+//!
+//! The bottom of the msg_server with [`super::server`], which holds the sessions: this
+//! module imports none of the others.
+
+use std::collections::{HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::outbox::Outbox;
+use crate::protocol::events::now_ms;
+use crate::protocol::{Channel, Command, ErrorCode};
+use crate::store::StoreError;
+
+/// A connection's number on its msg_server, unique for the server's lifetime (the `conn` of
+/// a [`crate::store::SessionLoc`]).
+pub(crate) type ConnId = u64;
+
+/// An `ERROR` to answer with.
+#[derive(Debug)]
+pub(crate) struct Reject {
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+impl Reject {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn to_command(&self) -> Command {
+        Command::error(self.code, self.detail.clone())
+    }
+}
+
+impl From<StoreError> for Reject {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchTopic(t) => {
+                Reject::new(ErrorCode::NoSuchTopic, format!("no topic named {t:?}"))
+            }
+            other => Reject::new(ErrorCode::Unavailable, other.to_string()),
+        }
+    }
+}
+
+/// One connection, as its reader task knows it.
+pub(crate) struct Peer {
+    pub conn_id: ConnId,
+    /// Where it connects from.
+    pub addr: SocketAddr,
+    pub outbox: Outbox,
+    /// Set once logged in.
+    pub session: Option<Arc<Session>>,
+    /// Presented the cluster secret (or none is configured): may send internal commands.
+    pub internal: bool,
+    pub subscribed: Vec<Channel>,
+}
+
+impl Peer {
+    pub fn new(conn_id: ConnId, addr: SocketAddr, outbox: Outbox) -> Peer {
+        Peer {
+            conn_id,
+            addr,
+            outbox,
+            session: None,
+            internal: false,
+            subscribed: Vec::new(),
+        }
+    }
+
+    pub fn send(&self, cmd: &Command) {
+        let _ = self.outbox.send(cmd.to_frame());
+    }
+
+    /// Answers a command this connection sent with `ERROR`.
+    pub fn refuse(&self, reject: Reject) {
+        tracing::debug!(conn = self.conn_id, peer = %self.addr, code = %reject.code, detail = %reject.detail, "rejected");
+        self.send(&reject.to_command());
+    }
+
+    /// The session this connection logged in as; `NOT_LOGGED_IN` before it has.
+    pub fn session(&self) -> Result<&Arc<Session>, Reject> {
+        self.session
+            .as_ref()
+            .ok_or_else(|| Reject::new(ErrorCode::NotLoggedIn, "send SEND_CLIENT_ID [id] first"))
+    }
+
+    pub fn require_internal(&self, cmd: &str) -> Result<(), Reject> {
+        if self.internal {
+            Ok(())
+        } else {
+            Err(Reject::new(
+                ErrorCode::Forbidden,
+                format!("{cmd} is for cluster roles; subscribe with the cluster secret first"),
+            ))
+        }
+    }
+}
+
+/// How many recent message uuids a connection remembers, so a message that reaches it
+/// twice (live and from the inbox at login) is written once.
+const SEEN_CAPACITY: usize = 1024;
+
+/// How many p2p messages written to one connection and not yet acked it keeps count of, for
+/// the monitor's `PendingAcks`. A client that holds more unacked counts as this many: the
+/// bound keeps a client that never acks from growing the set without end (the messages
+/// themselves are safe in its inbox either way).
+const UNACKED_CAPACITY: usize = 16 * 1024;
+
+/// One logged-in connection, as every connection of the server reaches it.
+pub(crate) struct Session {
+    pub id: String,
+    pub conn_id: ConnId,
+    pub outbox: Outbox,
+    /// The client's address, and when it logged in (Unix ms): for `INSPECT [sessions]`.
+    pub addr: SocketAddr,
+    pub since_ms: u64,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    set: HashSet<u128>,
+    order: VecDeque<u128>,
+    /// p2p messages written here and not acked here yet.
+    unacked: HashSet<u128>,
+    /// Logged out: its unacked share has been taken off the server's count, so a message
+    /// that still reaches it (a sender looked it up just before) must not be counted.
+    closed: bool,
+}
+
+impl Session {
+    /// `peer` logging in as `id`, now.
+    pub fn new(id: String, peer: &Peer) -> Session {
+        Session {
+            id,
+            conn_id: peer.conn_id,
+            outbox: peer.outbox.clone(),
+            addr: peer.addr,
+            since_ms: now_ms(),
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// Notes that the message `key` is being written here; `false`, and nothing noted, where
+    /// it was already. A p2p message (`expects_ack`) counts in `pending_acks` (the server's
+    /// count) until this connection acks it or closes.
+    pub fn first_sight(&self, key: u128, expects_ack: bool, pending_acks: &AtomicU64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if !seen.set.insert(key) {
+            return false;
+        }
+        seen.order.push_back(key);
+        if seen.order.len() > SEEN_CAPACITY {
+            if let Some(old) = seen.order.pop_front() {
+                seen.set.remove(&old);
+            }
+        }
+        // Counted before the write so that an ack can never overtake it; a write that
+        // fails cuts the connection, and its logout takes the count back.
+        if expects_ack
+            && !seen.closed
+            && seen.unacked.len() < UNACKED_CAPACITY
+            && seen.unacked.insert(key)
+        {
+            pending_acks.fetch_add(1, Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// This connection acked the message `key`; whether it was counted in `pending_acks`.
+    pub fn acked(&self, key: u128, pending_acks: &AtomicU64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let was = seen.unacked.remove(&key);
+        if was {
+            pending_acks.fetch_sub(1, Ordering::Relaxed);
+        }
+        was
+    }
+
+    /// The connection is gone: its unacked messages no longer wait on it (they wait in the
+    /// inbox for the next login, as the offline queue), and leave `pending_acks`.
+    pub fn close(&self, pending_acks: &AtomicU64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.closed = true;
+        let n = seen.unacked.len() as u64;
+        seen.unacked.clear();
+        pending_acks.fetch_sub(n, Ordering::Relaxed);
+    }
+}
