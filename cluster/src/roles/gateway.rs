@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::accept::accept_loop;
 use super::status::{answer_loop, wrong_role, Reply};
 use crate::config::GatewayConfig;
 use crate::link::{self, LinkEvent, LinkHandle};
@@ -147,28 +148,15 @@ pub async fn run(
         });
     }
     tracing::info!(%addr, msg_servers = ?cfg.msg_servers, "gateway listening");
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    let max_frame = cfg.link.common.max_frame;
+    accept_loop(listener, "gateway", &shutdown, &tracker, |stream, _| {
         let gw = gw.clone();
-        tracker.spawn(answer_loop(
-            stream,
-            cfg.link.common.max_frame,
-            shutdown.child_token(),
-            move |c| gw.answer(c),
-        ));
-    }
-    tracker.close();
-    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
+        answer_loop(stream, max_frame, shutdown.child_token(), move |c| {
+            gw.answer(c)
+        })
+    })
+    .await;
+    super::drain(&tracker).await;
     tracing::info!(%addr, "gateway stopped");
     Ok(())
 }
