@@ -1,10 +1,12 @@
 //! The cluster roles. Each has `run(listener, config, .., shutdown)`: it serves on an
 //! already bound listener until `shutdown` is cancelled, then drains for a bounded time.
 //!
-//! What the roles share: [`accept`], the loop behind every listener; [`status`],
-//! request/answer connections and the `ROLE_STATUS` port.
+//! What the roles share: [`accept`], the loop behind every listener; [`fleet`], a link to
+//! every msg_server with its events drained into the role; [`status`], request/answer
+//! connections and the `ROLE_STATUS` port.
 
 mod accept;
+mod fleet;
 pub mod gateway;
 pub mod manager;
 pub mod monitor;
