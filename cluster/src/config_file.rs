@@ -41,6 +41,7 @@ use crate::config::{
     Common, GatewayConfig, LinkConfig, ManagerConfig, MsgServerConfig, RouterConfig,
 };
 use crate::protocol::DEFAULT_MAX_FRAME;
+use crate::roles::monitor::auth::AuthError;
 use crate::store::redis::DEFAULT_PREFIX;
 use crate::store::{BackendTimeouts, EmbeddedOptions, MongoOptions, RedisOptions, StoreChoice};
 
@@ -54,6 +55,8 @@ pub enum Role {
     MsgServer,
     Router,
     Manager,
+    /// Read by [`MonitorSetup`](crate::roles::monitor::setup::MonitorSetup), not [`RoleFile`].
+    Monitor,
 }
 
 impl Role {
@@ -63,11 +66,20 @@ impl Role {
             Role::MsgServer => "msg_server",
             Role::Router => "router",
             Role::Manager => "manager",
+            Role::Monitor => "monitor",
         }
     }
 
     fn keeps_a_store(self) -> bool {
-        !matches!(self, Role::Gateway)
+        !matches!(self, Role::Gateway | Role::Monitor)
+    }
+
+    /// What `Listen` is for this role, with an example.
+    fn listen_hint(self) -> &'static str {
+        match self {
+            Role::Monitor => "the monitor's role port, e.g. \"127.0.0.1:21000\"",
+            _ => "the address to listen on, e.g. \"0.0.0.0:19000\"",
+        }
     }
 
     /// The fields this role uses.
@@ -89,6 +101,18 @@ impl Role {
                 "SessionManagerServerList",
             ],
             Role::Router | Role::Manager => &["MsgServerList", "UUID"],
+            Role::Monitor => &[
+                "WebListen",
+                "MsgServerList",
+                "MsgServerNum",
+                "MonitorBeatTime",
+                "Gateway",
+                "Router",
+                "Manager",
+                "HistoryMinutes",
+                "Login",
+                "UUID",
+            ],
         };
         own.iter()
             .chain(COMMON.iter())
@@ -109,11 +133,127 @@ impl fmt::Display for Role {
 }
 
 /// Why a config file was refused. The text names the file and the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {message}")]
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {error}")]
 pub struct ConfigFileError {
     pub path: String,
-    pub message: String,
+    pub error: ConfigError,
+}
+
+impl ConfigFileError {
+    /// `error`, found in the file at `path`.
+    pub fn new(path: &Path, error: ConfigError) -> ConfigFileError {
+        ConfigFileError {
+            path: path.display().to_string(),
+            error,
+        }
+    }
+}
+
+/// What is wrong with a role's config file. The text names the field, and says what to
+/// give where that is not plain.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the {role} config file: {error}")]
+    Unreadable { role: Role, error: std::io::Error },
+    /// Not JSON, or JSON that is not an object.
+    #[error("not a {role} config file: {error}")]
+    NotARoleFile {
+        role: Role,
+        error: serde_json::Error,
+    },
+    /// A field no role knows, or a value of the wrong type; `field` is its path.
+    #[error("field `{field}`: {error}")]
+    BadField {
+        field: String,
+        error: serde_json::Error,
+    },
+    #[error("not a JSON object: {0}")]
+    NotAnObject(serde_json::Error),
+    /// Fields of another role (sorted).
+    #[error("{}", does_not_apply(*.role, .fields))]
+    DoesNotApply { role: Role, fields: Vec<String> },
+    #[error("field `TransportProtocols`: {0:?} is not supported; only \"tcp\"")]
+    Transport(String),
+    #[error("field `Listen` is missing: {}", .role.listen_hint())]
+    NoListen { role: Role },
+    #[error(
+        "field `MsgServerList` is missing or empty: the {role} needs the msg_servers' addresses"
+    )]
+    NoMsgServers { role: Role },
+    #[error("field `MsgServerNum` is {given} but `MsgServerList` names {listed} msg_servers")]
+    MsgServerNum { given: usize, listed: usize },
+    /// A number under its least: 1 `unit`.
+    #[error("field `{field}`: must be at least 1 {unit}")]
+    TooSmall {
+        field: &'static str,
+        unit: &'static str,
+    },
+    #[error("field `HistoryMinutes`: at most 1440 (a day)")]
+    HistoryTooLong,
+    #[error("field `LocalIP` is empty: give the address others reach this msg_server at")]
+    EmptyLocalIp,
+    #[error("field `WebListen` is empty: the dashboard's address, e.g. \"127.0.0.1:30000\"")]
+    EmptyWebListen,
+    /// The monitor's address of another role (`Gateway`, `Router`, `Manager`) is empty.
+    #[error("field `{}` is empty: the {role}'s address, or leave the field out", capitalized(.role.name()))]
+    EmptyRoleAddr { role: Role },
+    /// The monitor's `Login` cannot be used.
+    #[error("field `Login`: {0}")]
+    Login(AuthError),
+    #[error(
+        "no store configured: give `Redis` and `Mongo` (or `RedisURL` and `MongoURL`); \
+             `Store: \"embedded\"` with a `DataDir` serves only roles in one process"
+    )]
+    NoStore,
+    /// `Store` names a backend whose section (or URL) is missing.
+    #[error("`Store: {kind:?}` needs `{backend}` (or `{backend}URL`)")]
+    StoreNeeds { kind: String, backend: &'static str },
+    #[error("`Store: \"embedded\"` needs `DataDir`, the directory of its file (store.redb)")]
+    EmbeddedNeedsDataDir,
+    #[error("field `Store`: {0:?} is not a store; use \"redis+mongo\", \"redis\", \"mongo\" or \"embedded\"")]
+    UnknownStore(String),
+    #[error("field `DataDir` is for `Store: \"embedded\"`; this file's store is {kind}")]
+    DataDirNotEmbedded { kind: &'static str },
+    /// Both `Redis` and `RedisURL` (or `Mongo` and `MongoURL`).
+    #[error("give `{backend}` or `{backend}URL`, not both")]
+    SectionAndUrl { backend: &'static str },
+    #[error("field `RedisURL`: {0:?} is not a Redis URL; like \"redis://127.0.0.1:6379/\"")]
+    NotRedisUrl(String),
+    #[error("field `MongoURL`: {0:?} is not a MongoDB URL; like \"mongodb://127.0.0.1:27017/im\"")]
+    NotMongoUrl(String),
+    #[error("field `Mongo.Password` is set but `Mongo.User` is empty")]
+    MongoPasswordWithoutUser,
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The text of [`ConfigError::DoesNotApply`].
+fn does_not_apply(role: Role, fields: &[String]) -> String {
+    let names = fields
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = match fields.len() {
+        1 => format!("field {names} does not apply"),
+        _ => format!("fields {names} do not apply"),
+    };
+    let why = if !role.keeps_a_store() && fields.iter().any(|n| STORE_FIELDS.contains(&n.as_str()))
+    {
+        format!(" (the {role} keeps no store)")
+    } else {
+        String::new()
+    };
+    format!(
+        "{what} to the {role}{why}; its fields are: {}",
+        role.fields().join(", ")
+    )
 }
 
 /// Every field any role's file may hold; [`Role::fields`] says which a role uses.
@@ -245,27 +385,21 @@ pub struct LinkedSetup<C> {
 impl RoleFile {
     /// Reads and checks `path` for `role`.
     pub fn load(path: &Path, role: Role) -> Result<RoleFile, ConfigFileError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
-            path: shown.clone(),
-            message: format!("cannot read the {role} config file: {e}"),
-        })?;
-        RoleFile::parse(&text, role).map_err(|message| ConfigFileError {
-            path: shown,
-            message,
-        })
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigFileError::new(path, ConfigError::Unreadable { role, error }))?;
+        RoleFile::parse(&text, role).map_err(|e| ConfigFileError::new(path, e))
     }
 
     /// Parses and checks `text` as a config file for `role`; the error names the field.
-    pub fn parse(text: &str, role: Role) -> Result<RoleFile, String> {
+    pub fn parse(text: &str, role: Role) -> Result<RoleFile, ConfigError> {
         let mut de = serde_json::Deserializer::from_str(text);
         let file: RoleFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || path.is_empty() {
-                format!("not a {role} config file: {inner}")
+            let field = e.path().to_string();
+            let error = e.into_inner();
+            if field == "." || field.is_empty() {
+                ConfigError::NotARoleFile { role, error }
             } else {
-                format!("field `{path}`: {inner}")
+                ConfigError::BadField { field, error }
             }
         })?;
         file.check(role, text)?;
@@ -273,56 +407,40 @@ impl RoleFile {
     }
 
     /// Refuses fields this role does not use, and values no role could use.
-    fn check(&self, role: Role, text: &str) -> Result<(), String> {
+    fn check(&self, role: Role, text: &str) -> Result<(), ConfigError> {
         let present: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
+            serde_json::from_str(text).map_err(ConfigError::NotAnObject)?;
         let used = role.fields();
-        let mut foreign: Vec<&str> = present
-            .keys()
-            .map(String::as_str)
-            .filter(|name| !used.contains(name))
+        let mut foreign: Vec<String> = present
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !used.contains(&name.as_str()))
             .collect();
         foreign.sort_unstable();
         if !foreign.is_empty() {
-            let names = foreign
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let what = match foreign.len() {
-                1 => format!("field {names} does not apply"),
-                _ => format!("fields {names} do not apply"),
-            };
-            let why = if !role.keeps_a_store() && foreign.iter().any(|n| STORE_FIELDS.contains(n)) {
-                format!(" (the {role} keeps no store)")
-            } else {
-                String::new()
-            };
-            return Err(format!(
-                "{what} to the {role}{why}; its fields are: {}",
-                used.join(", ")
-            ));
+            return Err(ConfigError::DoesNotApply {
+                role,
+                fields: foreign,
+            });
         }
         if let Some(t) = &self.transport_protocols {
             if !t.eq_ignore_ascii_case("tcp") {
-                return Err(format!(
-                    "field `TransportProtocols`: {t:?} is not supported; only \"tcp\""
-                ));
+                return Err(ConfigError::Transport(t.clone()));
             }
         }
         if self.listen.as_deref().is_none_or(str::is_empty) {
-            return Err(
-                "field `Listen` is missing: the address to listen on, e.g. \"0.0.0.0:19000\""
-                    .into(),
-            );
+            return Err(ConfigError::NoListen { role });
         }
         Ok(())
     }
 
-    fn common(&self) -> Result<Common, String> {
+    fn common(&self) -> Result<Common, ConfigError> {
         let max_frame = self.max_frame.unwrap_or(DEFAULT_MAX_FRAME);
         if max_frame == 0 {
-            return Err("field `MaxFrame`: must be at least 1 byte".into());
+            return Err(ConfigError::TooSmall {
+                field: "MaxFrame",
+                unit: "byte",
+            });
         }
         Ok(Common {
             secret: self.secret.clone().filter(|s| !s.is_empty()),
@@ -334,38 +452,39 @@ impl RoleFile {
         self.listen.clone().unwrap_or_default()
     }
 
-    fn msg_servers(&self, role: Role) -> Result<Vec<String>, String> {
+    fn msg_servers(&self, role: Role) -> Result<Vec<String>, ConfigError> {
         let list = self.msg_server_list.clone().unwrap_or_default();
         if list.is_empty() {
-            return Err(format!(
-                "field `MsgServerList` is missing or empty: the {role} needs the msg_servers' addresses"
-            ));
+            return Err(ConfigError::NoMsgServers { role });
         }
         if let Some(n) = self.msg_server_num {
             if n != list.len() {
-                return Err(format!(
-                    "field `MsgServerNum` is {n} but `MsgServerList` names {} msg_servers",
-                    list.len()
-                ));
+                return Err(ConfigError::MsgServerNum {
+                    given: n,
+                    listed: list.len(),
+                });
             }
         }
         Ok(list)
     }
 
-    fn link(&self, role: Role) -> Result<LinkConfig, String> {
+    fn link(&self, role: Role) -> Result<LinkConfig, ConfigError> {
         let subscriber = self.uuid.clone().unwrap_or_else(|| role.name().to_string());
         Ok(LinkConfig::new(self.common()?, subscriber))
     }
 
-    fn seconds(v: Option<u64>, field: &str, default: u64) -> Result<Duration, String> {
+    fn seconds(v: Option<u64>, field: &'static str, default: u64) -> Result<Duration, ConfigError> {
         match v.unwrap_or(default) {
-            0 => Err(format!("field `{field}`: must be at least 1 second")),
+            0 => Err(ConfigError::TooSmall {
+                field,
+                unit: "second",
+            }),
             s => Ok(Duration::from_secs(s)),
         }
     }
 
     /// The store this file names; see the module documentation.
-    pub fn store(&self) -> Result<StoreChoice, String> {
+    pub fn store(&self) -> Result<StoreChoice, ConfigError> {
         let redis = self.redis_options()?;
         let mongo = self.mongo_options()?;
         let kind = match self.store.as_deref() {
@@ -374,14 +493,13 @@ impl RoleFile {
                 (Some(_), Some(_)) => "redis+mongo".into(),
                 (Some(_), None) => "redis".into(),
                 (None, Some(_)) => "mongo".into(),
-                (None, None) => {
-                    return Err("no store configured: give `Redis` and `Mongo` (or `RedisURL` and `MongoURL`); \
-                                `Store: \"embedded\"` with a `DataDir` serves only roles in one process"
-                        .into())
-                }
+                (None, None) => return Err(ConfigError::NoStore),
             },
         };
-        let need = |field: &str| format!("`Store: {kind:?}` needs `{field}` (or `{field}URL`)");
+        let need = |backend: &'static str| ConfigError::StoreNeeds {
+            kind: kind.clone(),
+            backend,
+        };
         let choice = match kind.as_str() {
             "redis+mongo" => StoreChoice::RedisMongo {
                 redis: redis.ok_or_else(|| need("Redis"))?,
@@ -390,32 +508,28 @@ impl RoleFile {
             "redis" => StoreChoice::Redis(redis.ok_or_else(|| need("Redis"))?),
             "mongo" => StoreChoice::Mongo(mongo.ok_or_else(|| need("Mongo"))?),
             "embedded" => {
-                let dir = self.data_dir.clone().ok_or(
-                    "`Store: \"embedded\"` needs `DataDir`, the directory of its file (store.redb)",
-                )?;
+                let dir = self
+                    .data_dir
+                    .clone()
+                    .ok_or(ConfigError::EmbeddedNeedsDataDir)?;
                 StoreChoice::Embedded {
                     path: dir.join("store.redb"),
                     options: EmbeddedOptions::default(),
                 }
             }
-            other => {
-                return Err(format!(
-                    "field `Store`: {other:?} is not a store; use \"redis+mongo\", \"redis\", \"mongo\" or \"embedded\""
-                ))
-            }
+            other => return Err(ConfigError::UnknownStore(other.to_string())),
         };
         if self.data_dir.is_some() && choice.is_shared() {
-            return Err(format!(
-                "field `DataDir` is for `Store: \"embedded\"`; this file's store is {}",
-                choice.kind()
-            ));
+            return Err(ConfigError::DataDirNotEmbedded {
+                kind: choice.kind(),
+            });
         }
         Ok(choice)
     }
 
-    fn redis_options(&self) -> Result<Option<RedisOptions>, String> {
+    fn redis_options(&self) -> Result<Option<RedisOptions>, ConfigError> {
         let (url, section) = match (&self.redis_url, &self.redis) {
-            (Some(_), Some(_)) => return Err("give `Redis` or `RedisURL`, not both".into()),
+            (Some(_), Some(_)) => return Err(ConfigError::SectionAndUrl { backend: "Redis" }),
             (Some(url), None) => (url.clone(), None),
             (None, Some(s)) => {
                 let auth = match &s.password {
@@ -431,23 +545,21 @@ impl RoleFile {
         };
         // TLS (`rediss://`) is not built in: the `redis` crate's TLS features are off.
         if !url.starts_with("redis://") {
-            return Err(format!(
-                "field `RedisURL`: {url:?} is not a Redis URL; like \"redis://127.0.0.1:6379/\""
-            ));
+            return Err(ConfigError::NotRedisUrl(url));
         }
         let mut o = RedisOptions::new(url);
         if let Some(s) = section {
             let d = BackendTimeouts::default();
-            let ms = |v: Option<u64>, field: &str, default: Duration| match v {
-                Some(0) => Err(format!("field `Redis.{field}`: must be at least 1 ms")),
+            let ms = |v: Option<u64>, field: &'static str, default: Duration| match v {
+                Some(0) => Err(ConfigError::TooSmall { field, unit: "ms" }),
                 Some(ms) => Ok(Duration::from_millis(ms)),
                 None => Ok(default),
             };
-            o.timeouts.connect = ms(s.connect_timeout, "ConnectTimeout", d.connect)?;
+            o.timeouts.connect = ms(s.connect_timeout, "Redis.ConnectTimeout", d.connect)?;
             // One operation is a write and a read: the longer of the two bounds it.
-            o.timeouts.op = ms(s.read_timeout, "ReadTimeout", d.op)?.max(ms(
+            o.timeouts.op = ms(s.read_timeout, "Redis.ReadTimeout", d.op)?.max(ms(
                 s.write_timeout,
-                "WriteTimeout",
+                "Redis.WriteTimeout",
                 d.op,
             )?);
             o.prefix = s.prefix.clone().unwrap_or_else(|| DEFAULT_PREFIX.into());
@@ -455,16 +567,14 @@ impl RoleFile {
         Ok(Some(o))
     }
 
-    fn mongo_options(&self) -> Result<Option<MongoOptions>, String> {
+    fn mongo_options(&self) -> Result<Option<MongoOptions>, ConfigError> {
         let url = match (&self.mongo_url, &self.mongo) {
-            (Some(_), Some(_)) => return Err("give `Mongo` or `MongoURL`, not both".into()),
+            (Some(_), Some(_)) => return Err(ConfigError::SectionAndUrl { backend: "Mongo" }),
             (Some(url), None) => url.clone(),
             (None, Some(s)) => {
                 let auth = match (s.user.is_empty(), s.password.is_empty()) {
                     (true, true) => String::new(),
-                    (true, false) => {
-                        return Err("field `Mongo.Password` is set but `Mongo.User` is empty".into())
-                    }
+                    (true, false) => return Err(ConfigError::MongoPasswordWithoutUser),
                     (false, _) => format!(
                         "{}:{}@",
                         percent_encode(&s.user),
@@ -481,15 +591,13 @@ impl RoleFile {
         };
         // `mongodb+srv://` needs the driver's DNS resolver, which is not built in.
         if !url.starts_with("mongodb://") {
-            return Err(format!(
-                "field `MongoURL`: {url:?} is not a MongoDB URL; like \"mongodb://127.0.0.1:27017/im\""
-            ));
+            return Err(ConfigError::NotMongoUrl(url));
         }
         Ok(Some(MongoOptions::new(url)))
     }
 
     /// The gateway this file describes.
-    pub fn gateway(&self) -> Result<GatewaySetup, String> {
+    pub fn gateway(&self) -> Result<GatewaySetup, ConfigError> {
         Ok(GatewaySetup {
             listen: self.listen(),
             config: GatewayConfig {
@@ -501,7 +609,7 @@ impl RoleFile {
     }
 
     /// The msg_server this file describes.
-    pub fn msg_server(&self) -> Result<MsgServerSetup, String> {
+    pub fn msg_server(&self) -> Result<MsgServerSetup, ConfigError> {
         let defaults = MsgServerConfig::default();
         let scan = Self::seconds(
             self.scan_dead_session_timeout,
@@ -509,15 +617,11 @@ impl RoleFile {
             defaults.scan_dead_session_timeout.as_secs(),
         )?;
         let listen = self.listen();
-        let advertise =
-            match &self.local_ip {
-                Some(ip) if ip.is_empty() => return Err(
-                    "field `LocalIP` is empty: give the address others reach this msg_server at"
-                        .into(),
-                ),
-                Some(ip) => Some(ip.clone()),
-                None => names_one_host(&listen).then(|| listen.clone()),
-            };
+        let advertise = match &self.local_ip {
+            Some(ip) if ip.is_empty() => return Err(ConfigError::EmptyLocalIp),
+            Some(ip) => Some(ip.clone()),
+            None => names_one_host(&listen).then(|| listen.clone()),
+        };
         Ok(MsgServerSetup {
             listen,
             config: MsgServerConfig {
@@ -537,7 +641,7 @@ impl RoleFile {
     }
 
     /// The router this file describes.
-    pub fn router(&self) -> Result<LinkedSetup<RouterConfig>, String> {
+    pub fn router(&self) -> Result<LinkedSetup<RouterConfig>, ConfigError> {
         Ok(LinkedSetup {
             listen: self.listen(),
             config: RouterConfig {
@@ -549,7 +653,7 @@ impl RoleFile {
     }
 
     /// The manager this file describes.
-    pub fn manager(&self) -> Result<LinkedSetup<ManagerConfig>, String> {
+    pub fn manager(&self) -> Result<LinkedSetup<ManagerConfig>, ConfigError> {
         Ok(LinkedSetup {
             listen: self.listen(),
             config: ManagerConfig {
@@ -655,14 +759,15 @@ mod tests {
     #[test]
     fn an_unknown_field_is_named() {
         let e = RoleFile::parse(r#"{"Listen": "127.0.0.1:1", "Lisen": "x"}"#, Role::Gateway)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown field `Lisen`"), "{e}");
         assert!(e.contains("`Listen`"), "{e}");
         let e = RoleFile::parse(
             r#"{"Listen": "127.0.0.1:1", "MsgServerList": ["a:1"], "Redis": {"Addr": "h", "Port": 1, "Prot": 2}}"#,
             Role::Router,
         )
-        .unwrap_err();
+        .unwrap_err().to_string();
         assert!(
             e.contains("`Redis.Prot`") || e.contains("unknown field `Prot`"),
             "{e}"
@@ -671,7 +776,9 @@ mod tests {
 
     #[test]
     fn a_mistyped_field_is_named() {
-        let e = RoleFile::parse(r#"{"Listen": 19000}"#, Role::Gateway).unwrap_err();
+        let e = RoleFile::parse(r#"{"Listen": 19000}"#, Role::Gateway)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("field `Listen`: invalid type: integer `19000`"),
             "{e}"
@@ -680,10 +787,12 @@ mod tests {
             r#"{"Listen": "h:1", "Redis": {"Addr": "h", "Port": ":sixty"}}"#,
             Role::MsgServer,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("field `Redis.Port`: invalid value"), "{e}");
-        let e =
-            RoleFile::parse(r#"{"Listen": "h:1", "Expire": "100"}"#, Role::MsgServer).unwrap_err();
+        let e = RoleFile::parse(r#"{"Listen": "h:1", "Expire": "100"}"#, Role::MsgServer)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("field `Expire`"), "{e}");
     }
 
@@ -693,12 +802,13 @@ mod tests {
             r#"{"Listen": "h:1", "MsgServerList": ["a:1"], "Redis": {"Addr": "h", "Port": 1}}"#,
             Role::Gateway,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         let every = RoleFile::parse(
             r#"{"UUID": "g", "Listen": "h:1", "MsgServerList": ["a:1"], "MongoURL": "mongodb://h/"}"#,
             Role::Gateway,
         )
-        .unwrap_err();
+        .unwrap_err().to_string();
         assert!(
             every.starts_with(
                 "fields `MongoURL`, `UUID` do not apply to the gateway (the gateway keeps no store)"
@@ -711,8 +821,9 @@ mod tests {
             ),
             "{e}"
         );
-        let e =
-            RoleFile::parse(r#"{"Listen": "h:1", "LocalIP": "h:1"}"#, Role::Router).unwrap_err();
+        let e = RoleFile::parse(r#"{"Listen": "h:1", "LocalIP": "h:1"}"#, Role::Router)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("field `LocalIP` does not apply to the router"),
             "{e}"
@@ -730,27 +841,36 @@ mod tests {
             .router()
             .map(|r| r.store)
         };
-        assert!(router("").unwrap_err().starts_with("no store configured"));
+        assert!(router("")
+            .unwrap_err()
+            .to_string()
+            .starts_with("no store configured"));
         assert!(router(r#", "Store": "embedded""#)
             .unwrap_err()
+            .to_string()
             .contains("needs `DataDir`"));
         assert!(router(r#", "Store": "redis""#)
             .unwrap_err()
+            .to_string()
             .contains("needs `Redis`"));
         assert!(router(r#", "Store": "cassandra""#)
             .unwrap_err()
+            .to_string()
             .contains("\"cassandra\" is not a store"));
         assert!(router(r#", "RedisURL": "http://x""#)
             .unwrap_err()
+            .to_string()
             .contains("not a Redis URL"));
         assert!(
             router(r#", "RedisURL": "redis://h/", "Redis": {"Addr": "h", "Port": 1}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("not both")
         );
         assert!(
             router(r#", "MongoURL": "mongodb://h/im", "DataDir": "/tmp""#)
                 .unwrap_err()
+                .to_string()
                 .contains("`DataDir` is for")
         );
         assert_eq!(
@@ -768,7 +888,8 @@ mod tests {
         let e = RoleFile::parse(r#"{"Listen": "h:1", "MsgServerList": []}"#, Role::Gateway)
             .unwrap()
             .gateway()
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`MsgServerList` is missing or empty"), "{e}");
         let e = RoleFile::parse(
             r#"{"Listen": "h:1", "MsgServerList": ["a:1"], "MsgServerNum": 2}"#,
@@ -776,15 +897,19 @@ mod tests {
         )
         .unwrap()
         .gateway()
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`MsgServerNum` is 2"), "{e}");
-        let e = RoleFile::parse(r#"{"MsgServerList": ["a:1"]}"#, Role::Gateway).unwrap_err();
+        let e = RoleFile::parse(r#"{"MsgServerList": ["a:1"]}"#, Role::Gateway)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`Listen` is missing"), "{e}");
         let e = RoleFile::parse(
             r#"{"Listen": "h:1", "TransportProtocols": "udp"}"#,
             Role::Gateway,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("only \"tcp\""), "{e}");
     }
 
@@ -878,7 +1003,9 @@ mod tests {
         let e = RoleFile::load(Path::new("/nonexistent/router.json"), Role::Router).unwrap_err();
         assert_eq!(e.path, "/nonexistent/router.json");
         assert!(
-            e.message.starts_with("cannot read the router config file"),
+            e.error
+                .to_string()
+                .starts_with("cannot read the router config file"),
             "{e}"
         );
     }

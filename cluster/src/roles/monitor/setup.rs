@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::{Common, LinkConfig, MonitorConfig, RoleAddr, WebLogin};
-use crate::config_file::ConfigFileError;
+use crate::config_file::{ConfigError, ConfigFileError, Role};
 use crate::protocol::DEFAULT_MAX_FRAME;
 
 /// The dashboard's port where `WebListen` is not given (the seed's).
@@ -72,63 +72,64 @@ pub struct MonitorSetup {
 impl MonitorSetup {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<MonitorSetup, ConfigFileError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
-            path: shown.clone(),
-            message: format!("cannot read the monitor config file: {e}"),
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            ConfigFileError::new(
+                path,
+                ConfigError::Unreadable {
+                    role: Role::Monitor,
+                    error,
+                },
+            )
         })?;
-        MonitorSetup::parse(&text).map_err(|message| ConfigFileError {
-            path: shown,
-            message,
-        })
+        MonitorSetup::parse(&text).map_err(|e| ConfigFileError::new(path, e))
     }
 
     /// Parses and checks `text`; the error names the field.
-    pub fn parse(text: &str) -> Result<MonitorSetup, String> {
+    pub fn parse(text: &str) -> Result<MonitorSetup, ConfigError> {
+        let role = Role::Monitor;
         let mut de = serde_json::Deserializer::from_str(text);
         let f: MonitorFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || path.is_empty() {
-                format!("not a monitor config file: {inner}")
+            let field = e.path().to_string();
+            let error = e.into_inner();
+            if field == "." || field.is_empty() {
+                ConfigError::NotARoleFile { role, error }
             } else {
-                format!("field `{path}`: {inner}")
+                ConfigError::BadField { field, error }
             }
         })?;
         if let Some(t) = &f.transport_protocols {
             if !t.eq_ignore_ascii_case("tcp") {
-                return Err(format!(
-                    "field `TransportProtocols`: {t:?} is not supported; only \"tcp\""
-                ));
+                return Err(ConfigError::Transport(t.clone()));
             }
         }
-        let listen = f.listen.clone().filter(|l| !l.is_empty()).ok_or(
-            "field `Listen` is missing: the monitor's role port, e.g. \"127.0.0.1:21000\"",
-        )?;
-        let web_listen =
-            match &f.web_listen {
-                Some(w) if w.is_empty() => return Err(
-                    "field `WebListen` is empty: the dashboard's address, e.g. \"127.0.0.1:30000\""
-                        .into(),
-                ),
-                Some(w) => w.clone(),
-                None => format!("{}:{DEFAULT_WEB_PORT}", host_of(&listen)),
-            };
+        let listen = f
+            .listen
+            .clone()
+            .filter(|l| !l.is_empty())
+            .ok_or(ConfigError::NoListen { role })?;
+        let web_listen = match &f.web_listen {
+            Some(w) if w.is_empty() => return Err(ConfigError::EmptyWebListen),
+            Some(w) => w.clone(),
+            None => format!("{}:{DEFAULT_WEB_PORT}", host_of(&listen)),
+        };
         let msg_servers = f.msg_server_list.clone().unwrap_or_default();
         if msg_servers.is_empty() {
-            return Err("field `MsgServerList` is missing or empty: the monitor needs the msg_servers' addresses".into());
+            return Err(ConfigError::NoMsgServers { role });
         }
         if let Some(n) = f.msg_server_num {
             if n != msg_servers.len() {
-                return Err(format!(
-                    "field `MsgServerNum` is {n} but `MsgServerList` names {} msg_servers",
-                    msg_servers.len()
-                ));
+                return Err(ConfigError::MsgServerNum {
+                    given: n,
+                    listed: msg_servers.len(),
+                });
             }
         }
         let max_frame = f.max_frame.unwrap_or(DEFAULT_MAX_FRAME);
         if max_frame == 0 {
-            return Err("field `MaxFrame`: must be at least 1 byte".into());
+            return Err(ConfigError::TooSmall {
+                field: "MaxFrame",
+                unit: "byte",
+            });
         }
         let common = Common {
             secret: f.secret.clone().filter(|s| !s.is_empty()),
@@ -137,32 +138,37 @@ impl MonitorSetup {
         let link = LinkConfig::new(common, f.uuid.clone().unwrap_or_else(|| "monitor".into()));
         let mut config = MonitorConfig::new(link, msg_servers);
         match f.monitor_beat_time {
-            Some(0) => return Err("field `MonitorBeatTime`: must be at least 1 second".into()),
+            Some(0) => {
+                return Err(ConfigError::TooSmall {
+                    field: "MonitorBeatTime",
+                    unit: "second",
+                })
+            }
             Some(s) => config.monitor_beat = Duration::from_secs(s),
             None => {}
         }
         match f.history_minutes {
-            Some(0) => return Err("field `HistoryMinutes`: must be at least 1 minute".into()),
-            Some(m) if m > 24 * 60 => {
-                return Err("field `HistoryMinutes`: at most 1440 (a day)".into())
+            Some(0) => {
+                return Err(ConfigError::TooSmall {
+                    field: "HistoryMinutes",
+                    unit: "minute",
+                })
             }
+            Some(m) if m > 24 * 60 => return Err(ConfigError::HistoryTooLong),
             Some(m) => config.history = Duration::from_secs(m * 60),
             None => {}
         }
         for (role, addr) in [
-            ("gateway", &f.gateway),
-            ("router", &f.router),
-            ("manager", &f.manager),
+            (Role::Gateway, &f.gateway),
+            (Role::Router, &f.router),
+            (Role::Manager, &f.manager),
         ] {
             if let Some(addr) = addr {
                 if addr.is_empty() {
-                    return Err(format!(
-                        "field `{}` is empty: the {role}'s address, or leave the field out",
-                        capitalized(role)
-                    ));
+                    return Err(ConfigError::EmptyRoleAddr { role });
                 }
                 config.roles.push(RoleAddr {
-                    role: role.into(),
+                    role: role.name().into(),
                     addr: addr.clone(),
                 });
             }
@@ -173,7 +179,7 @@ impl MonitorSetup {
                 password_hash: l.password_hash,
             };
             // Checked now, so a bad hash is reported with the file's name.
-            super::auth::Guard::new(&login).map_err(|e| format!("field `Login`: {e}"))?;
+            super::auth::Guard::new(&login).map_err(ConfigError::Login)?;
             config.login = Some(login);
         }
         Ok(MonitorSetup {
@@ -190,13 +196,6 @@ fn host_of(listen: &str) -> &str {
         Some((h, _)) => h,
         None => listen,
     }
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -288,14 +287,20 @@ mod tests {
             (r#", "TransportProtocols": "udp""#, "only \"tcp\""),
             (r#", "HistoryMinutes": 0"#, "field `HistoryMinutes`"),
         ] {
-            let e = MonitorSetup::parse(&format!("{{{base}{extra}}}")).unwrap_err();
+            let e = MonitorSetup::parse(&format!("{{{base}{extra}}}"))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(says), "{extra}: {e}");
         }
-        let e = MonitorSetup::parse(r#"{"MsgServerList": ["a:1"]}"#).unwrap_err();
+        let e = MonitorSetup::parse(r#"{"MsgServerList": ["a:1"]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `Listen` is missing"), "{e}");
-        let e = MonitorSetup::parse(r#"{"Listen": "a:1"}"#).unwrap_err();
+        let e = MonitorSetup::parse(r#"{"Listen": "a:1"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `MsgServerList` is missing"), "{e}");
-        let e = MonitorSetup::parse("[]").unwrap_err();
+        let e = MonitorSetup::parse("[]").unwrap_err().to_string();
         assert!(e.contains("not a monitor config file"), "{e}");
     }
 }
