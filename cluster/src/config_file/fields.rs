@@ -1,6 +1,6 @@
 //! What a role's file may hold: the roles, the fields each uses, and [`RoleFile`], every
 //! field of the gateway's, msg_server's, router's and manager's files. The monitor's file
-//! has a struct of its own.
+//! has a struct of its own (`monitor.rs`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ pub enum Role {
     MsgServer,
     Router,
     Manager,
-    /// Its file is read by [`MonitorSetup`](crate::roles::monitor::setup::MonitorSetup), not [`RoleFile`].
+    /// Its file is read by [`MonitorSetup`](super::MonitorSetup), not [`RoleFile`].
     Monitor,
 }
 
@@ -87,6 +87,19 @@ impl Role {
             })
             .copied()
             .collect()
+    }
+}
+
+#[cfg(test)]
+impl Role {
+    /// `{"Field": null, ..}` for each field this role uses: a file its struct must take.
+    pub(super) fn every_field_null(self) -> String {
+        let nulls: serde_json::Map<String, serde_json::Value> = self
+            .fields()
+            .into_iter()
+            .map(|f| (f.to_string(), serde_json::Value::Null))
+            .collect();
+        serde_json::Value::Object(nulls).to_string()
     }
 }
 

@@ -1,26 +1,31 @@
 //! Role config files: JSON with the original's field names, plus this project's.
 //!
-//! `fishchat gateway|msg-server|router|manager --config FILE` reads one of these. The
-//! original's files (`gateway.json`, `msg_server.19000.json`, `router.json`,
+//! `fishchat gateway|msg-server|router|manager|monitor --config FILE` reads one of these.
+//! The original's files (`gateway.json`, `msg_server.19000.json`, `router.json`,
 //! `manager.json`) are accepted as they are; `testdata/` holds a complete set for a
-//! two-msg_server cluster. A field no role knows, a field this role does not use, or a value
-//! of the wrong type is an error that names the field.
+//! two-msg_server cluster, with a `monitor.json`. A field no role knows, a field this role
+//! does not use, or a value of the wrong type is an error that names the field (in the
+//! monitor's file, a field it does not use is an unknown field, with its own listed).
 //!
 //! | field | roles | meaning |
 //! | --- | --- | --- |
-//! | `Listen` | all | the address to listen on, e.g. `"0.0.0.0:19000"` (required) |
+//! | `Listen` | all | the address to listen on, e.g. `"0.0.0.0:19000"`; the monitor's is its role port, answering `ROLE_STATUS` (required) |
 //! | `LocalIP` | msg_server | the address others reach it at, its name in the session store; default: `Listen`, where that names one host |
-//! | `MsgServerList` | gateway, router, manager | the msg_servers' addresses (required) |
-//! | `MsgServerNum` | gateway | must match `MsgServerList`, where given |
-//! | `UUID` | router, manager | the name it subscribes under; default: the role's name |
+//! | `MsgServerList` | gateway, router, manager, monitor | the msg_servers' addresses (required) |
+//! | `MsgServerNum` | gateway, monitor | must match `MsgServerList`, where given |
+//! | `UUID` | router, manager, monitor | the name it subscribes under; default: the role's name |
 //! | `ScanDeadSessionTimeout` | msg_server | seconds; a connection silent for two of these is dropped (50) |
 //! | `Expire` | msg_server | seconds; the `MaxAge` of `CACHE_SESSION` / `CACHE_TOPIC` events (100) |
-//! | `MonitorBeatTime` | msg_server, gateway | seconds between monitor beats (5); the gateway counts a msg_server down after three missed |
+//! | `MonitorBeatTime` | msg_server, gateway, monitor | seconds between monitor beats (5); the gateway and the monitor count a msg_server down after three missed |
 //! | `Redis` | msg_server, router, manager | `{Addr, Port, ConnectTimeout, ReadTimeout, WriteTimeout}` (ms), plus `Password`, `Prefix` (`"IM:"`) |
 //! | `Mongo` | msg_server, router, manager | `{Addr, Port, User, Password}`, plus `Database` (`"im"`) |
 //! | `RedisURL`, `MongoURL` | msg_server, router, manager | the same as a URL (`redis://..`, `mongodb://..`), instead of the section |
 //! | `Store` | msg_server, router, manager | `"redis+mongo"`, `"redis"`, `"mongo"` or `"embedded"`; default: the backends configured |
 //! | `DataDir` | msg_server, router, manager | where the embedded store's file is (`Store: "embedded"` only) |
+//! | `WebListen` | monitor | the dashboard, e.g. `"127.0.0.1:30000"` (default: `Listen`'s host, port 30000) |
+//! | `Gateway`, `Router`, `Manager` | monitor | addresses of the other roles to show (optional) |
+//! | `HistoryMinutes` | monitor | how far back the dashboard's charts reach (15) |
+//! | `Login` | monitor | `{User, PasswordHash}`: required unless `WebListen` is a loopback address; the hash from `fishchat monitor hash-password` |
 //! | `Secret` | all | the cluster secret internal links present |
 //! | `MaxFrame` | all | the longest frame accepted, in bytes (1 MiB) |
 //! | `TransportProtocols` | all | the original's; only `"tcp"` |
@@ -32,11 +37,14 @@
 //!
 //! Here, [`RoleFile`] and its setups (gateway, msg_server, router, manager); beside it,
 //! `fields.rs` (the roles and what their files hold), `checks.rs` (reading a file and the
-//! checks the roles share), `store.rs` (the store fields) and `error.rs`.
+//! checks the roles share), `store.rs` (the store fields), `monitor.rs` (the monitor's file,
+//! [`MonitorSetup`]: a struct of its own, as most of its fields are its own, read and
+//! checked the same way) and `error.rs`.
 
 mod checks;
 mod error;
 mod fields;
+mod monitor;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -50,6 +58,7 @@ use crate::store::StoreChoice;
 
 pub use error::{ConfigError, ConfigFileError};
 pub use fields::{MongoSection, RedisSection, Role, RoleFile};
+pub use monitor::{MonitorSetup, DEFAULT_WEB_PORT};
 
 /// A gateway, as its file describes it.
 #[derive(Debug, Clone)]
@@ -77,7 +86,7 @@ pub struct LinkedSetup<C> {
 
 impl RoleFile {
     /// Reads and checks `path` for `role` (the gateway, msg_server, router or manager; the
-    /// monitor's file is [`MonitorSetup`](crate::roles::monitor::setup::MonitorSetup)).
+    /// monitor's file is [`MonitorSetup`]).
     pub fn load(path: &Path, role: Role) -> Result<RoleFile, ConfigFileError> {
         let text = checks::read(path, role)?;
         RoleFile::parse(&text, role).map_err(|e| ConfigFileError::new(path, e))

@@ -1,4 +1,4 @@
-//! The role files' tests.
+//! The role files' tests; the monitor's are beside its file, in `monitor.rs`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -272,8 +272,7 @@ fn the_testdata_set_is_a_complete_two_msg_server_cluster() {
     assert_eq!(manager.config.msg_servers, servers);
     assert_eq!(router.store.kind(), "redis+mongo");
     assert_eq!(manager.store.kind(), "redis+mongo");
-    let monitor =
-        crate::roles::monitor::setup::MonitorSetup::load(&testdata("monitor.json")).unwrap();
+    let monitor = MonitorSetup::load(&testdata("monitor.json")).unwrap();
     assert_eq!(monitor.config.msg_servers, servers);
     let secrets = [
         gateway.config.link.common.secret,
@@ -299,20 +298,10 @@ fn a_missing_file_is_named() {
     );
 }
 
-/// `{"Field": null, ..}` for each field `role` lists.
-fn every_field_null(role: Role) -> String {
-    let nulls: serde_json::Map<String, serde_json::Value> = role
-        .fields()
-        .into_iter()
-        .map(|f| (f.to_string(), serde_json::Value::Null))
-        .collect();
-    serde_json::Value::Object(nulls).to_string()
-}
-
 #[test]
 fn every_field_a_role_lists_is_one_its_file_takes() {
     for role in [Role::Gateway, Role::MsgServer, Role::Router, Role::Manager] {
-        let taken = checks::deserialize::<RoleFile>(&every_field_null(role), role);
+        let taken = checks::deserialize::<RoleFile>(&role.every_field_null(), role);
         assert!(taken.is_ok(), "{role}: {}", taken.unwrap_err());
     }
 }

@@ -8,7 +8,6 @@
 //!   `/metrics`, `/login`.
 //! - [`metrics`]: the Prometheus text format.
 //! - [`auth`]: loopback-only without a login; a hashed-password login otherwise.
-//! - [`setup`]: the monitor's config file.
 //!
 //! The monitor has two listeners: its role port (21000 in the seed), which answers
 //! `ROLE_STATUS` like the router's and manager's, and the web port (30000).
@@ -18,7 +17,6 @@ pub mod collect;
 pub mod history;
 pub mod http;
 pub mod metrics;
-pub mod setup;
 
 use std::io;
 use std::sync::{Arc, Mutex};

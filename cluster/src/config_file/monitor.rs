@@ -1,30 +1,19 @@
-//! The monitor's config file (`fishchat monitor --config FILE`): JSON with the original's
-//! style of field names, like the other roles' files in [`crate::config_file`]. A field
-//! the monitor does not know, or a value of the wrong type, is an error naming the field.
-//!
-//! | field | meaning |
-//! | --- | --- |
-//! | `Listen` | the role port, answering `ROLE_STATUS`, e.g. `"127.0.0.1:21000"` (required) |
-//! | `WebListen` | the dashboard, e.g. `"127.0.0.1:30000"` (default: `Listen`'s host, port 30000) |
-//! | `MsgServerList` | the msg_servers to watch (required) |
-//! | `MsgServerNum` | must match `MsgServerList`, where given |
-//! | `MonitorBeatTime` | the msg_servers' beat period in seconds (5); three missed and a msg_server is down |
-//! | `Gateway`, `Router`, `Manager` | addresses of the other roles to show (optional) |
-//! | `HistoryMinutes` | how far back the charts reach (15) |
-//! | `Login` | `{User, PasswordHash}`: required unless `WebListen` is a loopback address; the hash from `fishchat monitor hash-password` |
-//! | `UUID` | the name it subscribes under ("monitor") |
-//! | `Secret` | the cluster secret its links present |
-//! | `MaxFrame` | the longest frame accepted, in bytes (1 MiB) |
-//! | `TransportProtocols`, `LogFile` | as in the original: only `"tcp"`; logs go to stderr |
+//! The monitor's config file (`fishchat monitor --config FILE`, see `testdata/monitor.json`).
+//! Its fields are in the table of [`super`]; most are the monitor's own (`WebListen`, the
+//! other roles' addresses, `HistoryMinutes`, `Login`), so it has a struct of its own, which
+//! refuses any other field as unknown. Reading, the field named on error, and the checks
+//! of the fields it shares with the other roles are theirs ([`super::checks`]).
 
 use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::{Common, LinkConfig, MonitorConfig, RoleAddr, WebLogin};
-use crate::config_file::{ConfigError, ConfigFileError, Role};
-use crate::protocol::DEFAULT_MAX_FRAME;
+use super::checks;
+use super::error::{ConfigError, ConfigFileError};
+use super::fields::Role;
+use crate::config::{MonitorConfig, RoleAddr, WebLogin};
+use crate::roles::monitor::auth::Guard;
 
 /// The dashboard's port where `WebListen` is not given (the seed's).
 pub const DEFAULT_WEB_PORT: u16 = 30000;
@@ -72,81 +61,31 @@ pub struct MonitorSetup {
 impl MonitorSetup {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<MonitorSetup, ConfigFileError> {
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            ConfigFileError::new(
-                path,
-                ConfigError::Unreadable {
-                    role: Role::Monitor,
-                    error,
-                },
-            )
-        })?;
+        let text = checks::read(path, Role::Monitor)?;
         MonitorSetup::parse(&text).map_err(|e| ConfigFileError::new(path, e))
     }
 
     /// Parses and checks `text`; the error names the field.
     pub fn parse(text: &str) -> Result<MonitorSetup, ConfigError> {
         let role = Role::Monitor;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let f: MonitorFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let field = e.path().to_string();
-            let error = e.into_inner();
-            if field == "." || field.is_empty() {
-                ConfigError::NotARoleFile { role, error }
-            } else {
-                ConfigError::BadField { field, error }
-            }
-        })?;
-        if let Some(t) = &f.transport_protocols {
-            if !t.eq_ignore_ascii_case("tcp") {
-                return Err(ConfigError::Transport(t.clone()));
-            }
-        }
-        let listen = f
-            .listen
-            .clone()
-            .filter(|l| !l.is_empty())
-            .ok_or(ConfigError::NoListen { role })?;
+        let f: MonitorFile = checks::deserialize(text, role)?;
+        checks::transport(f.transport_protocols.as_deref())?;
+        let listen = checks::listen(f.listen.as_deref(), role)?;
         let web_listen = match &f.web_listen {
             Some(w) if w.is_empty() => return Err(ConfigError::EmptyWebListen),
             Some(w) => w.clone(),
             None => format!("{}:{DEFAULT_WEB_PORT}", host_of(&listen)),
         };
-        let msg_servers = f.msg_server_list.clone().unwrap_or_default();
-        if msg_servers.is_empty() {
-            return Err(ConfigError::NoMsgServers { role });
-        }
-        if let Some(n) = f.msg_server_num {
-            if n != msg_servers.len() {
-                return Err(ConfigError::MsgServerNum {
-                    given: n,
-                    listed: msg_servers.len(),
-                });
-            }
-        }
-        let max_frame = f.max_frame.unwrap_or(DEFAULT_MAX_FRAME);
-        if max_frame == 0 {
-            return Err(ConfigError::TooSmall {
-                field: "MaxFrame",
-                unit: "byte",
-            });
-        }
-        let common = Common {
-            secret: f.secret.clone().filter(|s| !s.is_empty()),
-            max_frame,
-        };
-        let link = LinkConfig::new(common, f.uuid.clone().unwrap_or_else(|| "monitor".into()));
+        let msg_servers =
+            checks::msg_servers(f.msg_server_list.as_deref(), f.msg_server_num, role)?;
+        let common = checks::common(f.secret.as_deref(), f.max_frame)?;
+        let link = checks::link(common, f.uuid.as_deref(), role);
         let mut config = MonitorConfig::new(link, msg_servers);
-        match f.monitor_beat_time {
-            Some(0) => {
-                return Err(ConfigError::TooSmall {
-                    field: "MonitorBeatTime",
-                    unit: "second",
-                })
-            }
-            Some(s) => config.monitor_beat = Duration::from_secs(s),
-            None => {}
-        }
+        config.monitor_beat = checks::seconds(
+            f.monitor_beat_time,
+            "MonitorBeatTime",
+            config.monitor_beat.as_secs(),
+        )?;
         match f.history_minutes {
             Some(0) => {
                 return Err(ConfigError::TooSmall {
@@ -179,7 +118,7 @@ impl MonitorSetup {
                 password_hash: l.password_hash,
             };
             // Checked now, so a bad hash is reported with the file's name.
-            super::auth::Guard::new(&login).map_err(ConfigError::Login)?;
+            Guard::new(&login).map_err(ConfigError::Login)?;
             config.login = Some(login);
         }
         Ok(MonitorSetup {
@@ -302,5 +241,12 @@ mod tests {
         assert!(e.contains("field `MsgServerList` is missing"), "{e}");
         let e = MonitorSetup::parse("[]").unwrap_err().to_string();
         assert!(e.contains("not a monitor config file"), "{e}");
+    }
+
+    #[test]
+    fn every_field_the_monitor_lists_is_one_its_file_takes() {
+        let text = Role::Monitor.every_field_null();
+        let taken = checks::deserialize::<MonitorFile>(&text, Role::Monitor);
+        assert!(taken.is_ok(), "{}", taken.unwrap_err());
     }
 }
