@@ -1,8 +1,9 @@
 //! A role's link to one msg_server: connect, subscribe to channels with the cluster
 //! secret, ping, and on any failure reconnect with backoff and subscribe again.
 //!
-//! Router, manager and gateway keep one link per msg_server. A msg_server that is down at
-//! start, or goes away and comes back, is picked up again by itself.
+//! Router, manager, gateway and monitor keep one link per msg_server (`roles/fleet.rs`
+//! starts them). A msg_server that is down at start, or goes away and comes back, is picked
+//! up again by itself.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! and `fishchat monitor hash-password`, which makes the dashboard login's `PasswordHash`.
 //!
 //! The role itself is `fishchat_cluster::roles::monitor`; its file format is
-//! `fishchat_cluster::roles::monitor::setup`.
+//! `fishchat_cluster::config_file`'s, with the other roles'.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use fishchat_cluster::roles::monitor::{self, auth, setup::MonitorSetup};
+use fishchat_cluster::config_file::MonitorSetup;
+use fishchat_cluster::roles::monitor::{self, auth};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

@@ -13,9 +13,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use fishchat_cluster::config_file::{Role, RoleFile};
+use fishchat_cluster::config_file::{ConfigError, ConfigFileError, Role, RoleFile};
 use fishchat_cluster::store::{Store, StoreChoice};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -44,8 +44,8 @@ pub fn load(path: &Path, role: Role) -> Result<RoleFile> {
 }
 
 /// A setting of the file that cannot be used, as an error naming the file.
-pub fn invalid(path: &Path, message: String) -> anyhow::Error {
-    anyhow!("{}: {message}", path.display())
+pub fn invalid(path: &Path, error: ConfigError) -> anyhow::Error {
+    ConfigFileError::new(path, error).into()
 }
 
 /// Opens (connects to) the store the file names; an unreachable backend fails within its

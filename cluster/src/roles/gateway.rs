@@ -15,9 +15,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::accept::accept_loop;
+use super::fleet::{self, OnLinkEvent};
 use super::status::{answer_loop, wrong_role, Reply};
 use crate::config::GatewayConfig;
-use crate::link::{self, LinkEvent, LinkHandle};
+use crate::link::{LinkEvent, LinkHandle};
 use crate::protocol::events::MonitorBeat;
 use crate::protocol::{Channel, Command, ErrorCode};
 
@@ -90,6 +92,26 @@ impl Gateway {
     }
 }
 
+impl OnLinkEvent for Gateway {
+    async fn on_event(&self, server: usize, _addr: &str, event: LinkEvent) {
+        let b = &self.backends[server];
+        match event {
+            LinkEvent::Up => {
+                *b.last_beat.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now())
+            }
+            LinkEvent::Down { .. } => *b.last_beat.lock().unwrap_or_else(|p| p.into_inner()) = None,
+            LinkEvent::Beat(m) => {
+                if let Ok(beat) = serde_json::from_value::<MonitorBeat>(m.into()) {
+                    b.sessions.store(beat.session_num, Ordering::Relaxed);
+                    b.assigned.store(0, Ordering::Relaxed);
+                }
+                *b.last_beat.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            }
+            LinkEvent::Command(_) => {}
+        }
+    }
+}
+
 /// Serves the gateway on `listener` until `shutdown` is cancelled.
 pub async fn run(
     listener: TcpListener,
@@ -98,77 +120,33 @@ pub async fn run(
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
     let tracker = TaskTracker::new();
-    let mut backends = Vec::new();
-    let mut receivers = Vec::new();
-    for server in &cfg.msg_servers {
-        let (link, rx) = link::spawn(
-            server,
-            vec![Channel::Monitor],
-            cfg.link.clone(),
-            shutdown.clone(),
-        );
-        backends.push(Backend {
-            link,
+    let fleet = fleet::link_every(&cfg.msg_servers, &[Channel::Monitor], &cfg.link, &shutdown);
+    let backends = fleet
+        .handles()
+        .iter()
+        .map(|link| Backend {
+            link: link.clone(),
             sessions: AtomicU64::new(0),
             assigned: AtomicU64::new(0),
             last_beat: Mutex::new(None),
-        });
-        receivers.push(rx);
-    }
+        })
+        .collect();
     let gw = Arc::new(Gateway {
         backends,
         stale_after: cfg.monitor_beat * 3,
         handed_out: AtomicU64::new(0),
     });
-    for (i, mut rx) in receivers.into_iter().enumerate() {
-        let gw = gw.clone();
-        tracker.spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                let b = &gw.backends[i];
-                match ev {
-                    LinkEvent::Up => {
-                        *b.last_beat.lock().unwrap_or_else(|p| p.into_inner()) =
-                            Some(Instant::now())
-                    }
-                    LinkEvent::Down { .. } => {
-                        *b.last_beat.lock().unwrap_or_else(|p| p.into_inner()) = None
-                    }
-                    LinkEvent::Beat(m) => {
-                        if let Ok(beat) = serde_json::from_value::<MonitorBeat>(m.into()) {
-                            b.sessions.store(beat.session_num, Ordering::Relaxed);
-                            b.assigned.store(0, Ordering::Relaxed);
-                        }
-                        *b.last_beat.lock().unwrap_or_else(|p| p.into_inner()) =
-                            Some(Instant::now());
-                    }
-                    LinkEvent::Command(_) => {}
-                }
-            }
-        });
-    }
+    fleet.drain_into(gw.clone(), &tracker);
     tracing::info!(%addr, msg_servers = ?cfg.msg_servers, "gateway listening");
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    let max_frame = cfg.link.common.max_frame;
+    accept_loop(listener, "gateway", &shutdown, &tracker, |stream, _| {
         let gw = gw.clone();
-        tracker.spawn(answer_loop(
-            stream,
-            cfg.link.common.max_frame,
-            shutdown.child_token(),
-            move |c| gw.answer(c),
-        ));
-    }
-    tracker.close();
-    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
+        answer_loop(stream, max_frame, shutdown.child_token(), move |c| {
+            gw.answer(c)
+        })
+    })
+    .await;
+    super::drain(&tracker).await;
     tracing::info!(%addr, "gateway stopped");
     Ok(())
 }

@@ -15,8 +15,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::fleet::{self, OnLinkEvent};
 use crate::config::ManagerConfig;
-use crate::link::{self, LinkEvent, LinkHandle};
+use crate::link::{LinkEvent, LinkHandle};
 use crate::protocol::events::{now_ms, SessionEvent, TopicEvent};
 use crate::protocol::{Channel, Command};
 use crate::store::{ClientRecord, Store, StoreError, TopicRecord};
@@ -96,6 +97,14 @@ impl Manager {
     }
 }
 
+impl OnLinkEvent for Manager {
+    async fn on_event(&self, _server: usize, addr: &str, event: LinkEvent) {
+        if let LinkEvent::Command(c) = event {
+            self.handle(addr, c).await;
+        }
+    }
+}
+
 /// Runs the manager until `shutdown`; `listener` answers `ROLE_STATUS`.
 pub async fn run(
     listener: TcpListener,
@@ -104,41 +113,26 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
-    let mut links = Vec::new();
-    let mut receivers = Vec::new();
-    for server in &cfg.msg_servers {
-        let (link, rx) = link::spawn(
-            server,
-            vec![
-                Channel::ClientStatus,
-                Channel::StoreClientInfo,
-                Channel::TopicStatus,
-                Channel::StoreTopicInfo,
-            ],
-            cfg.link.clone(),
-            shutdown.clone(),
-        );
-        links.push(link);
-        receivers.push((server.clone(), rx));
-    }
+    let fleet = fleet::link_every(
+        &cfg.msg_servers,
+        &[
+            Channel::ClientStatus,
+            Channel::StoreClientInfo,
+            Channel::TopicStatus,
+            Channel::StoreTopicInfo,
+        ],
+        &cfg.link,
+        &shutdown,
+    );
     let manager = Arc::new(Manager {
-        links,
+        links: fleet.handles().to_vec(),
         store,
         sessions: AtomicU64::new(0),
         topics: AtomicU64::new(0),
         errors: AtomicU64::new(0),
     });
     let tracker = TaskTracker::new();
-    for (origin, mut rx) in receivers {
-        let manager = manager.clone();
-        tracker.spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                if let LinkEvent::Command(c) = ev {
-                    manager.handle(&origin, c).await;
-                }
-            }
-        });
-    }
+    fleet.drain_into(manager.clone(), &tracker);
     tracing::info!(%addr, msg_servers = ?cfg.msg_servers, "manager running");
     let m = manager.clone();
     super::status::serve_then_drain(

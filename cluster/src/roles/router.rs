@@ -16,8 +16,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::fleet::{self, OnLinkEvent};
 use crate::config::RouterConfig;
-use crate::link::{self, LinkEvent, LinkHandle};
+use crate::link::{LinkEvent, LinkHandle};
 use crate::protocol::events::now_ms;
 use crate::protocol::{Channel, Command};
 use crate::store::Store;
@@ -135,6 +136,14 @@ impl Router {
     }
 }
 
+impl OnLinkEvent for Router {
+    async fn on_event(&self, _server: usize, addr: &str, event: LinkEvent) {
+        if let LinkEvent::Command(c) = event {
+            self.handle(addr, c).await;
+        }
+    }
+}
+
 /// Runs the router until `shutdown`; `listener` answers `ROLE_STATUS`.
 pub async fn run(
     listener: TcpListener,
@@ -143,18 +152,17 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
-    let mut links = HashMap::new();
-    let mut receivers = Vec::new();
-    for server in &cfg.msg_servers {
-        let (link, rx) = link::spawn(
-            server,
-            vec![Channel::Send, Channel::TopicSync],
-            cfg.link.clone(),
-            shutdown.clone(),
-        );
-        links.insert(server.clone(), link);
-        receivers.push((server.clone(), rx));
-    }
+    let fleet = fleet::link_every(
+        &cfg.msg_servers,
+        &[Channel::Send, Channel::TopicSync],
+        &cfg.link,
+        &shutdown,
+    );
+    let links = fleet
+        .handles()
+        .iter()
+        .map(|link| (link.addr().to_string(), link.clone()))
+        .collect();
     let router = Arc::new(Router {
         links,
         store,
@@ -164,16 +172,7 @@ pub async fn run(
         unroutable: AtomicU64::new(0),
     });
     let tracker = TaskTracker::new();
-    for (origin, mut rx) in receivers {
-        let router = router.clone();
-        tracker.spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                if let LinkEvent::Command(c) = ev {
-                    router.handle(&origin, c).await;
-                }
-            }
-        });
-    }
+    fleet.drain_into(router.clone(), &tracker);
     tracing::info!(%addr, msg_servers = ?cfg.msg_servers, "router running");
     let r = router.clone();
     super::status::serve_then_drain(

@@ -2,7 +2,6 @@
 //! gateway (`REQ_MSG_SERVER`), and router and manager (`ROLE_STATUS`, for admins and the
 //! monitor). Every role answers `SYNC` and `SEND_PING` the same way.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::accept::accept_loop;
 use crate::outbox::Outbox;
 use crate::protocol::{Command, ErrorCode, FrameCodec, FrameError};
 
@@ -102,20 +102,9 @@ pub(crate) async fn serve(
     shutdown: CancellationToken,
 ) {
     let tracker = TaskTracker::new();
-    loop {
-        let (stream, _peer): (TcpStream, SocketAddr) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(role, error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    accept_loop(listener, role, &shutdown, &tracker, |stream, _| {
         let status = status.clone();
-        tracker.spawn(answer_loop(
+        answer_loop(
             stream,
             max_frame,
             shutdown.child_token(),
@@ -126,10 +115,10 @@ pub(crate) async fn serve(
                 }),
                 other => wrong_role(role, &other),
             },
-        ));
-    }
-    tracker.close();
-    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
+        )
+    })
+    .await;
+    super::drain(&tracker).await;
 }
 
 /// The end of a role's `run`: answers `ROLE_STATUS` on `listener` until `shutdown`, then
@@ -144,7 +133,6 @@ pub(crate) async fn serve_then_drain(
 ) {
     let addr = listener.local_addr().ok();
     serve(listener, role, max_frame, status, shutdown).await;
-    tracker.close();
-    let _ = tokio::time::timeout(super::DRAIN_TIME, tracker.wait()).await;
+    super::drain(&tracker).await;
     tracing::info!(addr = ?addr, "{role} stopped");
 }

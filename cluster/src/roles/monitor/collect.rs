@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::history::Sample;
 use crate::link::{LinkEvent, LinkHandle};
@@ -185,13 +184,6 @@ pub fn rate(before: u64, after: u64, dt_ms: u64, restarted: bool, last: f64) -> 
 
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-/// Drains one server's link events into its state until the link ends.
-pub async fn drain(w: std::sync::Arc<super::Monitor>, i: usize, mut rx: mpsc::Receiver<LinkEvent>) {
-    while let Some(ev) = rx.recv().await {
-        w.servers[i].on_event(ev);
-    }
 }
 
 /// The cluster's totals, over the msg_servers that are up.

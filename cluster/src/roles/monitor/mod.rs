@@ -8,7 +8,6 @@
 //!   `/metrics`, `/login`.
 //! - [`metrics`]: the Prometheus text format.
 //! - [`auth`]: loopback-only without a login; a hashed-password login otherwise.
-//! - [`setup`]: the monitor's config file.
 //!
 //! The monitor has two listeners: its role port (21000 in the seed), which answers
 //! `ROLE_STATUS` like the router's and manager's, and the web port (30000).
@@ -18,7 +17,6 @@ pub mod collect;
 pub mod history;
 pub mod http;
 pub mod metrics;
-pub mod setup;
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -30,8 +28,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::fleet::{self, OnLinkEvent};
 use crate::config::MonitorConfig;
-use crate::link;
+use crate::link::LinkEvent;
 use crate::protocol::events::now_ms;
 use crate::protocol::Channel;
 use collect::{RoleView, ServerView, Totals, Watched};
@@ -134,6 +133,12 @@ impl Monitor {
     }
 }
 
+impl OnLinkEvent for Monitor {
+    async fn on_event(&self, server: usize, _addr: &str, event: LinkEvent) {
+        self.servers[server].on_event(event);
+    }
+}
+
 /// Runs the monitor until `shutdown`: `role_listener` answers `ROLE_STATUS`,
 /// `web_listener` serves the dashboard.
 ///
@@ -151,18 +156,13 @@ pub async fn run(
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
 
     let tracker = TaskTracker::new();
-    let mut servers = Vec::new();
-    let mut receivers = Vec::new();
-    for server in &cfg.msg_servers {
-        let (handle, rx) = link::spawn(
-            server,
-            vec![Channel::Monitor],
-            cfg.link.clone(),
-            shutdown.clone(),
-        );
-        servers.push(Watched::new(server.clone(), handle));
-        receivers.push(rx);
-    }
+    let fleet = fleet::link_every(&cfg.msg_servers, &[Channel::Monitor], &cfg.link, &shutdown);
+    let servers = cfg
+        .msg_servers
+        .iter()
+        .zip(fleet.handles())
+        .map(|(server, link)| Watched::new(server.clone(), link.clone()))
+        .collect();
     let monitor = Arc::new(Monitor {
         servers,
         roles: cfg
@@ -179,9 +179,7 @@ pub async fn run(
         web: web.to_string(),
         login: matches!(access, auth::Access::Login(_)),
     });
-    for (i, rx) in receivers.into_iter().enumerate() {
-        tracker.spawn(collect::drain(monitor.clone(), i, rx));
-    }
+    fleet.drain_into(monitor.clone(), &tracker);
     tracker.spawn(sample_loop(monitor.clone(), shutdown.clone()));
     if !cfg.roles.is_empty() {
         tracker.spawn(role_loop(monitor.clone(), cfg.role_poll, shutdown.clone()));

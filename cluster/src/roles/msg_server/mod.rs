@@ -75,30 +75,22 @@ pub async fn run(
 
     let tracker = TaskTracker::new();
     tracker.spawn(stats::beat_loop(server.clone(), shutdown.clone()));
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            a = listener.accept() => a,
-        };
-        match accepted {
-            Ok((stream, from)) => {
-                let _ = stream.set_nodelay(true);
-                tracker.spawn(connection::serve(
-                    server.clone(),
-                    stream,
-                    from,
-                    server.next_conn_id(),
-                    shutdown.child_token(),
-                ));
-            }
-            Err(e) => {
-                // Out of file descriptors and the like: wait a moment rather than spin.
-                tracing::warn!(server = %addr, error = %e, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
-    }
-    drop(listener);
+    super::accept::accept_loop(
+        listener,
+        "msg_server",
+        &shutdown,
+        &tracker,
+        |stream, from| {
+            connection::serve(
+                server.clone(),
+                stream,
+                from,
+                server.next_conn_id(),
+                shutdown.child_token(),
+            )
+        },
+    )
+    .await;
     tracker.close();
     if tokio::time::timeout(super::DRAIN_TIME, tracker.wait())
         .await

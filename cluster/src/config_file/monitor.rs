@@ -1,30 +1,19 @@
-//! The monitor's config file (`fishchat monitor --config FILE`): JSON with the original's
-//! style of field names, like the other roles' files in [`crate::config_file`]. A field
-//! the monitor does not know, or a value of the wrong type, is an error naming the field.
-//!
-//! | field | meaning |
-//! | --- | --- |
-//! | `Listen` | the role port, answering `ROLE_STATUS`, e.g. `"127.0.0.1:21000"` (required) |
-//! | `WebListen` | the dashboard, e.g. `"127.0.0.1:30000"` (default: `Listen`'s host, port 30000) |
-//! | `MsgServerList` | the msg_servers to watch (required) |
-//! | `MsgServerNum` | must match `MsgServerList`, where given |
-//! | `MonitorBeatTime` | the msg_servers' beat period in seconds (5); three missed and a msg_server is down |
-//! | `Gateway`, `Router`, `Manager` | addresses of the other roles to show (optional) |
-//! | `HistoryMinutes` | how far back the charts reach (15) |
-//! | `Login` | `{User, PasswordHash}`: required unless `WebListen` is a loopback address; the hash from `fishchat monitor hash-password` |
-//! | `UUID` | the name it subscribes under ("monitor") |
-//! | `Secret` | the cluster secret its links present |
-//! | `MaxFrame` | the longest frame accepted, in bytes (1 MiB) |
-//! | `TransportProtocols`, `LogFile` | as in the original: only `"tcp"`; logs go to stderr |
+//! The monitor's config file (`fishchat monitor --config FILE`, see `testdata/monitor.json`).
+//! Its fields are in the table of [`super`]; most are the monitor's own (`WebListen`, the
+//! other roles' addresses, `HistoryMinutes`, `Login`), so it has a struct of its own, which
+//! refuses any other field as unknown. Reading, the field named on error, and the checks
+//! of the fields it shares with the other roles are theirs ([`super::checks`]).
 
 use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::{Common, LinkConfig, MonitorConfig, RoleAddr, WebLogin};
-use crate::config_file::ConfigFileError;
-use crate::protocol::DEFAULT_MAX_FRAME;
+use super::checks;
+use super::error::{ConfigError, ConfigFileError};
+use super::fields::Role;
+use crate::config::{MonitorConfig, RoleAddr, WebLogin};
+use crate::roles::monitor::auth::Guard;
 
 /// The dashboard's port where `WebListen` is not given (the seed's).
 pub const DEFAULT_WEB_PORT: u16 = 30000;
@@ -72,97 +61,53 @@ pub struct MonitorSetup {
 impl MonitorSetup {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<MonitorSetup, ConfigFileError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
-            path: shown.clone(),
-            message: format!("cannot read the monitor config file: {e}"),
-        })?;
-        MonitorSetup::parse(&text).map_err(|message| ConfigFileError {
-            path: shown,
-            message,
-        })
+        let text = checks::read(path, Role::Monitor)?;
+        MonitorSetup::parse(&text).map_err(|e| ConfigFileError::new(path, e))
     }
 
     /// Parses and checks `text`; the error names the field.
-    pub fn parse(text: &str) -> Result<MonitorSetup, String> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let f: MonitorFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || path.is_empty() {
-                format!("not a monitor config file: {inner}")
-            } else {
-                format!("field `{path}`: {inner}")
-            }
-        })?;
-        if let Some(t) = &f.transport_protocols {
-            if !t.eq_ignore_ascii_case("tcp") {
-                return Err(format!(
-                    "field `TransportProtocols`: {t:?} is not supported; only \"tcp\""
-                ));
-            }
-        }
-        let listen = f.listen.clone().filter(|l| !l.is_empty()).ok_or(
-            "field `Listen` is missing: the monitor's role port, e.g. \"127.0.0.1:21000\"",
-        )?;
-        let web_listen =
-            match &f.web_listen {
-                Some(w) if w.is_empty() => return Err(
-                    "field `WebListen` is empty: the dashboard's address, e.g. \"127.0.0.1:30000\""
-                        .into(),
-                ),
-                Some(w) => w.clone(),
-                None => format!("{}:{DEFAULT_WEB_PORT}", host_of(&listen)),
-            };
-        let msg_servers = f.msg_server_list.clone().unwrap_or_default();
-        if msg_servers.is_empty() {
-            return Err("field `MsgServerList` is missing or empty: the monitor needs the msg_servers' addresses".into());
-        }
-        if let Some(n) = f.msg_server_num {
-            if n != msg_servers.len() {
-                return Err(format!(
-                    "field `MsgServerNum` is {n} but `MsgServerList` names {} msg_servers",
-                    msg_servers.len()
-                ));
-            }
-        }
-        let max_frame = f.max_frame.unwrap_or(DEFAULT_MAX_FRAME);
-        if max_frame == 0 {
-            return Err("field `MaxFrame`: must be at least 1 byte".into());
-        }
-        let common = Common {
-            secret: f.secret.clone().filter(|s| !s.is_empty()),
-            max_frame,
+    pub fn parse(text: &str) -> Result<MonitorSetup, ConfigError> {
+        let role = Role::Monitor;
+        let f: MonitorFile = checks::deserialize(text, role)?;
+        checks::transport(f.transport_protocols.as_deref())?;
+        let listen = checks::listen(f.listen.as_deref(), role)?;
+        let web_listen = match &f.web_listen {
+            Some(w) if w.is_empty() => return Err(ConfigError::EmptyWebListen),
+            Some(w) => w.clone(),
+            None => format!("{}:{DEFAULT_WEB_PORT}", host_of(&listen)),
         };
-        let link = LinkConfig::new(common, f.uuid.clone().unwrap_or_else(|| "monitor".into()));
+        let msg_servers =
+            checks::msg_servers(f.msg_server_list.as_deref(), f.msg_server_num, role)?;
+        let common = checks::common(f.secret.as_deref(), f.max_frame)?;
+        let link = checks::link(common, f.uuid.as_deref(), role);
         let mut config = MonitorConfig::new(link, msg_servers);
-        match f.monitor_beat_time {
-            Some(0) => return Err("field `MonitorBeatTime`: must be at least 1 second".into()),
-            Some(s) => config.monitor_beat = Duration::from_secs(s),
-            None => {}
-        }
+        config.monitor_beat = checks::seconds(
+            f.monitor_beat_time,
+            "MonitorBeatTime",
+            config.monitor_beat.as_secs(),
+        )?;
         match f.history_minutes {
-            Some(0) => return Err("field `HistoryMinutes`: must be at least 1 minute".into()),
-            Some(m) if m > 24 * 60 => {
-                return Err("field `HistoryMinutes`: at most 1440 (a day)".into())
+            Some(0) => {
+                return Err(ConfigError::TooSmall {
+                    field: "HistoryMinutes",
+                    unit: "minute",
+                })
             }
+            Some(m) if m > 24 * 60 => return Err(ConfigError::HistoryTooLong),
             Some(m) => config.history = Duration::from_secs(m * 60),
             None => {}
         }
         for (role, addr) in [
-            ("gateway", &f.gateway),
-            ("router", &f.router),
-            ("manager", &f.manager),
+            (Role::Gateway, &f.gateway),
+            (Role::Router, &f.router),
+            (Role::Manager, &f.manager),
         ] {
             if let Some(addr) = addr {
                 if addr.is_empty() {
-                    return Err(format!(
-                        "field `{}` is empty: the {role}'s address, or leave the field out",
-                        capitalized(role)
-                    ));
+                    return Err(ConfigError::EmptyRoleAddr { role });
                 }
                 config.roles.push(RoleAddr {
-                    role: role.into(),
+                    role: role.name().into(),
                     addr: addr.clone(),
                 });
             }
@@ -173,7 +118,7 @@ impl MonitorSetup {
                 password_hash: l.password_hash,
             };
             // Checked now, so a bad hash is reported with the file's name.
-            super::auth::Guard::new(&login).map_err(|e| format!("field `Login`: {e}"))?;
+            Guard::new(&login).map_err(ConfigError::Login)?;
             config.login = Some(login);
         }
         Ok(MonitorSetup {
@@ -190,13 +135,6 @@ fn host_of(listen: &str) -> &str {
         Some((h, _)) => h,
         None => listen,
     }
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -288,14 +226,27 @@ mod tests {
             (r#", "TransportProtocols": "udp""#, "only \"tcp\""),
             (r#", "HistoryMinutes": 0"#, "field `HistoryMinutes`"),
         ] {
-            let e = MonitorSetup::parse(&format!("{{{base}{extra}}}")).unwrap_err();
+            let e = MonitorSetup::parse(&format!("{{{base}{extra}}}"))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(says), "{extra}: {e}");
         }
-        let e = MonitorSetup::parse(r#"{"MsgServerList": ["a:1"]}"#).unwrap_err();
+        let e = MonitorSetup::parse(r#"{"MsgServerList": ["a:1"]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `Listen` is missing"), "{e}");
-        let e = MonitorSetup::parse(r#"{"Listen": "a:1"}"#).unwrap_err();
+        let e = MonitorSetup::parse(r#"{"Listen": "a:1"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `MsgServerList` is missing"), "{e}");
-        let e = MonitorSetup::parse("[]").unwrap_err();
+        let e = MonitorSetup::parse("[]").unwrap_err().to_string();
         assert!(e.contains("not a monitor config file"), "{e}");
+    }
+
+    #[test]
+    fn every_field_the_monitor_lists_is_one_its_file_takes() {
+        let text = Role::Monitor.every_field_null();
+        let taken = checks::deserialize::<MonitorFile>(&text, Role::Monitor);
+        assert!(taken.is_ok(), "{}", taken.unwrap_err());
     }
 }
