@@ -29,22 +29,26 @@
 //!
 //! Only plain CRUD, upserts, indexes and sorts are used: no transactions, no change streams.
 
+mod docs;
+mod inbox;
+
 use std::future::IntoFuture;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Document};
+use mongodb::bson::{doc, Document};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
+use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
-use super::backend::{bounded, redact_url, to_i64, to_u64, BackendTimeouts};
+use docs::{ClientDoc, MemberDoc, SessionDoc, TopicDoc};
+
+use super::backend::{bounded, redact_url, to_i64, BackendTimeouts};
 use super::{
-    ClientRecord, ClientStore, InboxStore, SessionLoc, SessionStore, Store, StoreError,
-    StoreResult, StoredMessage, TopicRecord, TopicStore,
+    ClientRecord, ClientStore, SessionLoc, SessionStore, Store, StoreError, StoreResult,
+    TopicRecord, TopicStore,
 };
 
 /// The original's database.
@@ -237,37 +241,6 @@ where
         .await
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct SessionDoc {
-    #[serde(rename = "ClientID")]
-    id: String,
-    #[serde(rename = "MsgServerAddr")]
-    server: String,
-    #[serde(rename = "Conn")]
-    conn: i64,
-}
-
-impl SessionDoc {
-    fn new(id: &str, loc: &SessionLoc) -> StoreResult<SessionDoc> {
-        Ok(SessionDoc {
-            id: id.to_string(),
-            server: loc.server.clone(),
-            conn: to_i64("connection id", loc.conn)?,
-        })
-    }
-
-    fn filter(&self) -> Document {
-        doc! {"ClientID": &self.id, "MsgServerAddr": &self.server, "Conn": self.conn}
-    }
-
-    fn loc(&self) -> StoreResult<SessionLoc> {
-        Ok(SessionLoc {
-            server: self.server.clone(),
-            conn: to_u64("connection id", self.conn)?,
-        })
-    }
-}
-
 #[async_trait]
 impl SessionStore for MongoStore {
     async fn add_session(&self, id: &str, loc: &SessionLoc) -> StoreResult<()> {
@@ -324,39 +297,6 @@ impl SessionStore for MongoStore {
             )
             .await?;
         Ok(r.deleted_count)
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct TopicDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    #[serde(rename = "TopicName")]
-    name: String,
-    #[serde(rename = "CreaterID")]
-    creator: String,
-    #[serde(rename = "MsgServerAddr")]
-    home: String,
-    #[serde(rename = "CreatedAtMs")]
-    created_at_ms: i64,
-    #[serde(rename = "MemberList", default)]
-    members: Vec<MemberDoc>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct MemberDoc {
-    #[serde(rename = "ID")]
-    id: String,
-}
-
-impl TopicDoc {
-    fn record(&self) -> StoreResult<TopicRecord> {
-        Ok(TopicRecord {
-            name: self.name.clone(),
-            creator: self.creator.clone(),
-            home: self.home.clone(),
-            created_at_ms: to_u64("topic creation time", self.created_at_ms)?,
-        })
     }
 }
 
@@ -439,184 +379,6 @@ impl TopicStore for MongoStore {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct MessageDoc {
-    #[serde(rename = "_id", skip_serializing_if = "Option::is_none")]
-    oid: Option<ObjectId>,
-    #[serde(rename = "ToID")]
-    to: String,
-    #[serde(rename = "Seq")]
-    seq: i64,
-    #[serde(rename = "Uuid")]
-    uuid: String,
-    #[serde(rename = "FromID")]
-    from: String,
-    #[serde(rename = "Msg")]
-    msg: String,
-    #[serde(rename = "SentAtMs")]
-    sent_at_ms: i64,
-    /// Only in `message_history`.
-    #[serde(rename = "AckedAtMs", skip_serializing_if = "Option::is_none", default)]
-    acked_at_ms: Option<i64>,
-}
-
-impl MessageDoc {
-    fn message(&self) -> StoreResult<StoredMessage> {
-        Ok(StoredMessage {
-            uuid: self.uuid.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-            msg: self.msg.clone(),
-            sent_at_ms: to_u64("send time", self.sent_at_ms)?,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct CounterDoc {
-    #[serde(rename = "Seq")]
-    seq: i64,
-}
-
-impl MongoStore {
-    /// The next push sequence number of `to`'s inbox.
-    async fn next_seq(&self, to: &str) -> StoreResult<i64> {
-        let coll = self.coll::<CounterDoc>(COUNTERS);
-        let key = format!("{INBOX}:{to}");
-        // The first push to an inbox upserts its counter; where two do so at once, one may
-        // be refused by the `_id` index, and its retry finds the counter there.
-        for _ in 0..3 {
-            let r = self
-                .op("push (sequence)", async {
-                    match coll
-                        .find_one_and_update(doc! {"_id": &key}, doc! {"$inc": {"Seq": 1_i64}})
-                        .upsert(true)
-                        .return_document(ReturnDocument::After)
-                        .await
-                    {
-                        Ok(d) => Ok(d),
-                        Err(e) if duplicate_key(&e) => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                })
-                .await?;
-            if let Some(c) = r {
-                return Ok(c.seq);
-            }
-        }
-        Err(StoreError::Unavailable(format!(
-            "{}: push: could not take a sequence number for the inbox of {to:?}",
-            self.name
-        )))
-    }
-}
-
-#[async_trait]
-impl InboxStore for MongoStore {
-    async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
-        let sent_at_ms = to_i64("send time", msg.sent_at_ms)?;
-        let seq = self.next_seq(&msg.to).await?;
-        let d = MessageDoc {
-            oid: None,
-            to: msg.to.clone(),
-            seq,
-            uuid: msg.uuid.clone(),
-            from: msg.from.clone(),
-            msg: msg.msg.clone(),
-            sent_at_ms,
-            acked_at_ms: None,
-        };
-        let coll = self.coll::<MessageDoc>(INBOX);
-        // A duplicate (ToID, Uuid) is a uuid pending already: it keeps its place.
-        unless_duplicate(self, "push", coll.insert_one(d)).await?;
-        Ok(())
-    }
-
-    async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>> {
-        let coll = self.coll::<MessageDoc>(INBOX);
-        let mut docs: Vec<MessageDoc> = self
-            .op("pending", async move {
-                coll.find(doc! {"ToID": id})
-                    .sort(doc! {"Seq": 1})
-                    .await?
-                    .try_collect()
-                    .await
-            })
-            .await?;
-        // Sorted again here, so the order never rests on the server's sort alone.
-        docs.sort_by_key(|d| d.seq);
-        docs.iter().map(MessageDoc::message).collect()
-    }
-
-    async fn pending_count(&self, id: &str) -> StoreResult<u64> {
-        let coll = self.coll::<Document>(INBOX);
-        self.op("pending_count", coll.count_documents(doc! {"ToID": id}))
-            .await
-    }
-
-    async fn ack(&self, id: &str, uuid: &str) -> StoreResult<Option<StoredMessage>> {
-        let inbox = self.coll::<MessageDoc>(INBOX);
-        let Some(mut d) = self
-            .op(
-                "ack (find)",
-                inbox.find_one(doc! {"ToID": id, "Uuid": uuid}),
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        let oid = d
-            .oid
-            .ok_or_else(|| self.corrupt("ack", "a pending message has no _id"))?;
-        let message = d.message()?;
-        d.acked_at_ms = Some(to_i64("ack time", crate::protocol::events::now_ms())?);
-        // History first: a failure between the two leaves the message pending (and acked
-        // again later), never lost. A retry finds its copy there already.
-        let history = self.coll::<MessageDoc>(HISTORY);
-        unless_duplicate(self, "ack (history)", history.insert_one(&d)).await?;
-        let r = self
-            .op("ack (delete)", inbox.delete_one(doc! {"_id": oid}))
-            .await?;
-        Ok((r.deleted_count == 1).then_some(message))
-    }
-
-    /// An estimate from the collection's metadata: no scan.
-    async fn pending_total(&self) -> StoreResult<Option<u64>> {
-        let coll = self.coll::<Document>(INBOX);
-        self.op("pending_total", coll.estimated_document_count())
-            .await
-            .map(Some)
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ClientDoc {
-    #[serde(rename = "_id")]
-    key: String,
-    #[serde(rename = "ClientID")]
-    id: String,
-    #[serde(rename = "ClientAddr")]
-    client_addr: String,
-    #[serde(rename = "MsgServerAddr")]
-    msg_server: String,
-    #[serde(rename = "Alive")]
-    alive: bool,
-    #[serde(rename = "LastSeenMs")]
-    last_seen_ms: i64,
-}
-
-impl ClientDoc {
-    fn record(&self) -> StoreResult<ClientRecord> {
-        Ok(ClientRecord {
-            id: self.id.clone(),
-            client_addr: self.client_addr.clone(),
-            msg_server: self.msg_server.clone(),
-            alive: self.alive,
-            last_seen_ms: to_u64("last seen time", self.last_seen_ms)?,
-        })
-    }
-}
-
 #[async_trait]
 impl ClientStore for MongoStore {
     async fn put_client(&self, client: &ClientRecord) -> StoreResult<()> {
@@ -677,45 +439,4 @@ impl Store for MongoStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn message_documents_use_the_documented_fields() {
-        let d = MessageDoc {
-            oid: None,
-            to: "bob".into(),
-            seq: 3,
-            uuid: "u".into(),
-            from: "alice".into(),
-            msg: "hi".into(),
-            sent_at_ms: 5,
-            acked_at_ms: None,
-        };
-        let b = mongodb::bson::to_document(&d).unwrap();
-        let keys: Vec<&str> = b.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["ToID", "Seq", "Uuid", "FromID", "Msg", "SentAtMs"]);
-    }
-
-    #[tokio::test]
-    async fn an_unreachable_server_fails_within_the_connect_timeout_naming_the_url() {
-        // A port nothing listens on: bind one, then close it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut opts = MongoOptions::new(format!("mongodb://u:pw@127.0.0.1:{port}/im"));
-        opts.timeouts.connect = Duration::from_millis(300);
-        opts.timeouts.op = Duration::from_millis(300);
-        let started = std::time::Instant::now();
-        let e = MongoStore::connect(opts).await.unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5), "{e}");
-        let text = e.to_string();
-        assert!(
-            text.contains(&format!("mongo mongodb://u:***@127.0.0.1:{port}/im")),
-            "{text}"
-        );
-        assert!(!text.contains("pw"), "{text}");
-    }
-}
+mod tests;
