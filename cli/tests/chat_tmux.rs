@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use fishchat_cluster::client::{Client, Event};
 use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 
 /// Generous: a debug build starting on a busy 2-core machine.
 const WAIT: Duration = Duration::from_secs(30);
@@ -166,9 +167,9 @@ async fn the_tui_talks_to_a_scripted_client_and_keeps_its_history() {
     tui.type_text("/msg bob hello from tui");
     tui.press(&["Enter"]);
     let uuid = match next_event(&mut bob).await {
-        Event::P2p {
+        Event::P2p(P2pMessage {
             msg, from, uuid, ..
-        } => {
+        }) => {
             assert_eq!((msg.as_str(), from.as_str()), ("hello from tui", "alice"));
             uuid
         }
@@ -184,7 +185,7 @@ async fn the_tui_talks_to_a_scripted_client_and_keeps_its_history() {
     tui.type_text("lines");
     tui.press(&["Enter"]);
     match next_event(&mut bob).await {
-        Event::P2p { msg, .. } => assert_eq!(msg, "two\nlines"),
+        Event::P2p(P2pMessage { msg, .. }) => assert_eq!(msg, "two\nlines"),
         other => panic!("expected the two-line message, got {other:?}"),
     }
 
@@ -204,9 +205,9 @@ async fn the_tui_talks_to_a_scripted_client_and_keeps_its_history() {
     tui.press(&["Enter"]);
     loop {
         match next_event(&mut bob).await {
-            Event::Topic {
+            Event::Topic(TopicMessage {
                 topic, msg, from, ..
-            } => {
+            }) => {
                 assert_eq!(
                     (topic.as_str(), msg.as_str(), from.as_str()),
                     ("lobby", "hello lobby", "alice")

@@ -19,6 +19,7 @@ use backend_servers::{MongoServer, RedisServer};
 use fishchat_cluster::client::{Client, Event};
 use fishchat_cluster::discovery::ClusterFile;
 use fishchat_cluster::local::wait_ready;
+use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 use serde_json::{json, Value};
 
 /// Debug builds on a shared CI machine start slowly.
@@ -231,13 +232,13 @@ async fn next_event(c: &mut Client) -> Event {
 
 async fn next_p2p(c: &mut Client) -> (String, String, String, bool) {
     match next_event(c).await {
-        Event::P2p {
+        Event::P2p(P2pMessage {
             msg,
             from,
             uuid,
             offline,
             ..
-        } => (msg, from, uuid, offline),
+        }) => (msg, from, uuid, offline),
         other => panic!("expected RESP_MESSAGE_P2P, got {other:?}"),
     }
 }
@@ -245,7 +246,7 @@ async fn next_p2p(c: &mut Client) -> (String, String, String, bool) {
 async fn next_topic(c: &mut Client) -> (String, String) {
     loop {
         match next_event(c).await {
-            Event::Topic { msg, from, .. } => return (msg, from),
+            Event::Topic(TopicMessage { msg, from, .. }) => return (msg, from),
             Event::Delivered { .. } => continue,
             other => panic!("expected RESP_MESSAGE_TOPIC, got {other:?}"),
         }

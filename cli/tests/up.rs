@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use fishchat_cluster::client::{Client, Event};
 use fishchat_cluster::discovery::ClusterFile;
 use fishchat_cluster::local::{SEED_GATEWAY, SEED_WEB};
+use fishchat_cluster::protocol::P2pMessage;
 
 /// Generous: CI machines are slow and shared, and debug builds start slowly.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -207,9 +208,9 @@ async fn offline_messages_and_the_secret_survive_a_restart() {
             .await
             .unwrap()
         {
-            Event::P2p {
+            Event::P2p(P2pMessage {
                 msg, from, offline, ..
-            } => {
+            }) => {
                 assert_eq!(msg, format!("message {i}"));
                 assert_eq!(from, "alice");
                 assert!(offline, "message {i} should be marked offline");

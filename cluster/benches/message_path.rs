@@ -8,6 +8,7 @@
 use bytes::BytesMut;
 use divan::{black_box, Bencher};
 use fishchat_cluster::protocol::frame::encode_frame;
+use fishchat_cluster::protocol::P2pMessage;
 use fishchat_cluster::protocol::{Body, Command, FrameCodec};
 use fishchat_cluster::store::{EmbeddedOptions, EmbeddedStore, InboxOp, InboxStore, StoredMessage};
 use tokio_util::codec::Decoder;
@@ -29,13 +30,13 @@ fn send_body() -> Vec<u8> {
 }
 
 fn resp() -> Command {
-    Command::RespMessageP2p {
+    Command::RespMessageP2p(P2pMessage {
         msg: format!("t=123456789;s=7;q=42;{}", "x".repeat(43)),
         from: "alice".into(),
         uuid: "0b5a1c6e-8f35-4f0e-9d0b-2d0a9c8f7e61".into(),
         sent_at_ms: Some(1_700_000_000_000),
         offline: false,
-    }
+    })
 }
 
 mod codec {

@@ -215,6 +215,7 @@ mod tests {
     use super::*;
     use crate::model::{ConvId, Mark};
     use crate::net::{Request, Update};
+    use fishchat_cluster::protocol::P2pMessage;
 
     fn enter(app: &mut App, s: &str) {
         for c in s.chars() {
@@ -224,13 +225,13 @@ mod tests {
     }
 
     fn p2p(from: &str, text: &str, uuid: &str) -> Update {
-        Update::P2p {
+        Update::P2p(P2pMessage {
             from: from.into(),
-            text: text.into(),
+            msg: text.into(),
             uuid: uuid.into(),
             sent_at_ms: Some(1_700_000_000_000),
             offline: false,
-        }
+        })
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
+
 /// What the UI asks of the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -49,20 +51,8 @@ pub enum Update {
         reason: String,
         retry_in: Duration,
     },
-    P2p {
-        from: String,
-        text: String,
-        uuid: String,
-        sent_at_ms: Option<u64>,
-        offline: bool,
-    },
-    Topic {
-        topic: String,
-        from: String,
-        text: String,
-        uuid: Option<String>,
-        sent_at_ms: Option<u64>,
-    },
+    P2p(P2pMessage),
+    Topic(TopicMessage),
     /// The server accepted the message `uuid`.
     Sent {
         uuid: String,

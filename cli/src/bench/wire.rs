@@ -400,6 +400,7 @@ pub async fn ask_gateway(gateway: SocketAddr, timeout: Duration) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fishchat_cluster::protocol::P2pMessage;
     use fishchat_cluster::protocol::{Body, Command};
 
     #[test]
@@ -430,13 +431,13 @@ mod tests {
 
     #[test]
     fn reads_what_the_protocol_crate_writes() {
-        let frame = Command::RespMessageP2p {
+        let frame = Command::RespMessageP2p(P2pMessage {
             msg: "t=1;s=2;q=3;xx".into(),
             from: "al\"ice".into(),
             uuid: "u-1".into(),
             sent_at_ms: Some(5),
             offline: false,
-        }
+        })
         .to_frame();
         let body = &frame[4..];
         assert_eq!(cmd_name(body), Some(&b"RESP_MESSAGE_P2P"[..]));

@@ -3,28 +3,15 @@
 use serde_json::{Map, Value};
 
 use crate::protocol::events::MonitorBeat;
-use crate::protocol::{Command, ErrorCode};
+use crate::protocol::{Command, ErrorCode, P2pMessage, TopicMessage};
 
 /// Something the server sent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// `RESP_MESSAGE_P2P`: a message for us. Ack it with [`ClientSender::ack`].
-    P2p {
-        msg: String,
-        from: String,
-        uuid: String,
-        sent_at_ms: Option<u64>,
-        /// Queued while we were away (or delivered before and not acked).
-        offline: bool,
-    },
+    P2p(P2pMessage),
     /// `RESP_MESSAGE_TOPIC`.
-    Topic {
-        topic: String,
-        msg: String,
-        from: String,
-        uuid: Option<String>,
-        sent_at_ms: Option<u64>,
-    },
+    Topic(TopicMessage),
     /// `P2P_DELIVERED`: `to` acked the message `uuid` we sent.
     Delivered { uuid: String, to: String },
     /// `LOCATE_TOPIC_MSG_ADDR`: the answer to a join.
@@ -50,32 +37,8 @@ impl Event {
 
     pub(crate) fn from_command(c: Command) -> Event {
         match c {
-            Command::RespMessageP2p {
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-                offline,
-            } => Event::P2p {
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-                offline,
-            },
-            Command::RespMessageTopic {
-                topic,
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-            } => Event::Topic {
-                topic,
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-            },
+            Command::RespMessageP2p(m) => Event::P2p(m),
+            Command::RespMessageTopic(m) => Event::Topic(m),
             Command::P2pDelivered { uuid, to, .. } => Event::Delivered { uuid, to },
             Command::LocateTopicMsgAddr { addr, topic } => Event::TopicLocated { addr, topic },
             Command::Error { code, detail } => Event::Error { code, detail },

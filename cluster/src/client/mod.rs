@@ -7,10 +7,11 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), fishchat_cluster::client::ClientError> {
 //! use fishchat_cluster::client::{Client, Event};
+//! use fishchat_cluster::protocol::P2pMessage;
 //! let mut alice = Client::login_via_gateway("127.0.0.1:17000", "alice").await?;
 //! alice.sender().send_p2p("bob", "hello")?;
 //! while let Some(ev) = alice.next_event().await {
-//!     if let Event::P2p { uuid, .. } = &ev { alice.sender().ack(uuid)?; }
+//!     if let Event::P2p(P2pMessage { uuid, .. }) = &ev { alice.sender().ack(uuid)?; }
 //! }
 //! # Ok(()) }
 //! ```

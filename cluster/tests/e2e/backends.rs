@@ -15,6 +15,7 @@ use fishchat_cluster::store::*;
 
 use crate::backend_servers::{MongoServer, RedisServer};
 use crate::harness::*;
+use fishchat_cluster::protocol::TopicMessage;
 
 /// Short deadlines, so that a lost backend is noticed quickly.
 fn quick() -> BackendTimeouts {
@@ -164,7 +165,7 @@ async fn a_redis_key_prefix_keeps_two_stores_apart() {
 async fn next_topic(c: &mut Client) -> (String, String) {
     loop {
         match next(c).await {
-            Event::Topic { msg, from, .. } => return (msg, from),
+            Event::Topic(TopicMessage { msg, from, .. }) => return (msg, from),
             Event::Delivered { .. } => continue,
             other => panic!("expected a topic message, got {other:?}"),
         }

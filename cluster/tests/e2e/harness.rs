@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use fishchat_cluster::client::{Client, Event};
 use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::protocol::P2pMessage;
 use fishchat_cluster::protocol::{Body, Command};
 use fishchat_cluster::store::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -78,13 +79,13 @@ pub async fn next(c: &mut Client) -> Event {
 /// The next p2p message: (msg, from, uuid, offline).
 pub async fn next_p2p(c: &mut Client) -> (String, String, String, bool) {
     match next(c).await {
-        Event::P2p {
+        Event::P2p(P2pMessage {
             msg,
             from,
             uuid,
             offline,
             ..
-        } => (msg, from, uuid, offline),
+        }) => (msg, from, uuid, offline),
         other => panic!("expected RESP_MESSAGE_P2P, got {other:?}"),
     }
 }

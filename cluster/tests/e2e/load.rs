@@ -7,6 +7,7 @@ use fishchat_cluster::client::{Client, Event};
 use tokio::io::AsyncWriteExt;
 
 use crate::harness::*;
+use fishchat_cluster::protocol::P2pMessage;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_clients_times_twenty_five_messages_exactly_once() {
@@ -45,9 +46,9 @@ async fn forty_clients_times_twenty_five_messages_exactly_once() {
             let mut uuids = HashSet::new();
             while got.len() < M {
                 match cl.next_event_within(WAIT).await.unwrap() {
-                    Event::P2p {
+                    Event::P2p(P2pMessage {
                         msg, from: f, uuid, ..
-                    } => {
+                    }) => {
                         assert_eq!(f, from);
                         assert!(uuids.insert(uuid.clone()), "duplicate uuid {uuid}");
                         tx.ack(&uuid).unwrap();

@@ -15,6 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::harness::*;
+use fishchat_cluster::protocol::TopicMessage;
 
 // ---------------------------------------------------------------------------------------
 // A minimal HTTP/1.1 client: one request per connection.
@@ -171,7 +172,7 @@ async fn next_p2p_uuid(c: &mut Client) -> String {
 async fn next_topic(c: &mut Client) {
     loop {
         match next(c).await {
-            Event::Topic { .. } => return,
+            Event::Topic(TopicMessage { .. }) => return,
             Event::Delivered { .. } => continue,
             other => panic!("expected RESP_MESSAGE_TOPIC, got {other:?}"),
         }

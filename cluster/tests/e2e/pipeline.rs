@@ -5,6 +5,7 @@ use fishchat_cluster::protocol::{Command, ErrorCode};
 use tokio::io::AsyncWriteExt;
 
 use crate::harness::*;
+use fishchat_cluster::protocol::P2pMessage;
 
 async fn raw_login(addr: &str, id: &str) -> Raw {
     let mut raw = Raw::connect(addr).await;
@@ -57,9 +58,9 @@ async fn a_burst_keeps_its_order_and_answers_a_refusal_in_its_place() {
     let mut uuids = Vec::new();
     for i in (0..100).filter(|i| *i != 50) {
         match bob.recv().await {
-            Some(Command::RespMessageP2p {
+            Some(Command::RespMessageP2p(P2pMessage {
                 msg, from, uuid, ..
-            }) => {
+            })) => {
                 assert_eq!(
                     (msg.as_str(), from.as_str()),
                     (format!("m{i}").as_str(), "alice")

@@ -4,6 +4,7 @@ use fishchat_cluster::client::Event;
 use fishchat_cluster::local::LocalCluster;
 
 use crate::harness::*;
+use fishchat_cluster::protocol::TopicMessage;
 
 #[tokio::test]
 async fn a_restart_keeps_offline_messages_topics_and_members() {
@@ -43,7 +44,7 @@ async fn a_restart_keeps_offline_messages_topics_and_members() {
     bob.sender().send_topic("keep", "still here").unwrap();
     for cl in [&mut alice, &mut bob] {
         match next(cl).await {
-            Event::Topic { msg, .. } => assert_eq!(msg, "still here"),
+            Event::Topic(TopicMessage { msg, .. }) => assert_eq!(msg, "still here"),
             other => panic!("{other:?}"),
         }
     }

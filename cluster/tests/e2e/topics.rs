@@ -4,12 +4,13 @@ use fishchat_cluster::client::Event;
 use fishchat_cluster::protocol::{Command, ErrorCode};
 
 use crate::harness::*;
+use fishchat_cluster::protocol::TopicMessage;
 
 async fn next_topic(c: &mut fishchat_cluster::client::Client) -> (String, String, String) {
     match next(c).await {
-        Event::Topic {
+        Event::Topic(TopicMessage {
             topic, msg, from, ..
-        } => (topic, msg, from),
+        }) => (topic, msg, from),
         other => panic!("expected RESP_MESSAGE_TOPIC, got {other:?}"),
     }
 }

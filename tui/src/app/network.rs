@@ -9,6 +9,7 @@ use crate::model::{ConvId, Mark, Message};
 use crate::net::{Request, Update};
 
 use super::state::{now_ms, App, Link, Mode};
+use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 
 impl App {
     /// Applies what the network reported.
@@ -35,13 +36,13 @@ impl App {
                 };
                 self.rtt = None;
             }
-            Update::P2p {
+            Update::P2p(P2pMessage {
                 from,
-                text,
+                msg: text,
                 uuid,
                 sent_at_ms,
                 offline,
-            } => {
+            }) => {
                 let i = self.open(ConvId::Person(from.clone()));
                 self.receive(
                     i,
@@ -57,13 +58,13 @@ impl App {
                 // Saved (or known) by now: the server may let it go.
                 self.requests.push(Request::Ack { uuid });
             }
-            Update::Topic {
+            Update::Topic(TopicMessage {
                 topic,
                 from,
-                text,
+                msg: text,
                 uuid,
                 sent_at_ms,
-            } => {
+            }) => {
                 let i = self.open(ConvId::Topic(topic));
                 let uuid = uuid.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
                 let ours = from == self.me;

@@ -9,6 +9,7 @@ use crate::action::{Action, Scope};
 use crate::history::Record;
 use crate::model::{ConvId, Mark};
 use crate::net::{Request, Update};
+use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 
 fn typed(app: &mut App, s: &str) {
     for c in s.chars() {
@@ -34,13 +35,13 @@ fn connected() -> App {
 }
 
 fn p2p(from: &str, text: &str, uuid: &str) -> Update {
-    Update::P2p {
+    Update::P2p(P2pMessage {
         from: from.into(),
-        text: text.into(),
+        msg: text.into(),
         uuid: uuid.into(),
         sent_at_ms: Some(1_700_000_000_000),
         offline: false,
-    }
+    })
 }
 
 #[test]
@@ -88,13 +89,13 @@ fn incoming_messages_are_acked_counted_and_deduplicated() {
     app.take_requests();
     app.apply(p2p("carol", "psst", "u1"));
     app.apply(p2p("carol", "psst", "u1"));
-    app.apply(Update::P2p {
+    app.apply(Update::P2p(P2pMessage {
         from: "carol".into(),
-        text: "while you were away".into(),
+        msg: "while you were away".into(),
         uuid: "u2".into(),
         sent_at_ms: Some(1_700_000_000_000),
         offline: true,
-    });
+    }));
     // Both copies are acked; the message is shown once.
     assert_eq!(
         app.take_requests(),
@@ -145,23 +146,23 @@ fn topic_echoes_confirm_our_message_instead_of_repeating_it() {
         [Request::SendTopic { topic, uuid, .. }] if topic == "rust" => uuid.clone(),
         other => panic!("{other:?}"),
     };
-    app.apply(Update::Topic {
+    app.apply(Update::Topic(TopicMessage {
         topic: "rust".into(),
         from: "alice".into(),
-        text: "hello topic".into(),
+        msg: "hello topic".into(),
         uuid: Some(uuid.clone()),
         sent_at_ms: None,
-    });
+    }));
     let c = app.current().unwrap();
     assert_eq!(c.messages.len(), 1);
     assert_eq!(c.messages[0].mark, Mark::Sent);
-    app.apply(Update::Topic {
+    app.apply(Update::Topic(TopicMessage {
         topic: "rust".into(),
         from: "bob".into(),
-        text: "welcome".into(),
+        msg: "welcome".into(),
         uuid: Some("t2".into()),
         sent_at_ms: None,
-    });
+    }));
     assert_eq!(app.current().unwrap().messages.len(), 2);
     assert_eq!(app.current().unwrap().messages[1].mark, Mark::Incoming);
 }

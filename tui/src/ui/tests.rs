@@ -13,6 +13,7 @@ use crate::app::{App, Link, Mode};
 use crate::keys::help_rows;
 use crate::model::{ConvId, Conversation, Mark, Message};
 use crate::net::Update;
+use fishchat_cluster::protocol::P2pMessage;
 
 /// 2023-11-14 22:13:20 UTC: shown in local time, as `theme::clock` says.
 const T: u64 = 1_700_000_000_000;
@@ -296,13 +297,13 @@ fn page_up_scrolls_and_says_how_much_is_below() {
     assert!(find(&b, "line 39").is_none(), "{s}");
     assert!(find(&b, "more lines · Esc: newest").is_some(), "{s}");
     // A new message while scrolled up is counted, not scrolled to.
-    app.apply(Update::P2p {
+    app.apply(Update::P2p(P2pMessage {
         from: "bob".into(),
-        text: "line 40".into(),
+        msg: "line 40".into(),
         uuid: "m40".into(),
         sent_at_ms: Some(T),
         offline: false,
-    });
+    }));
     let b = render(&mut app, 100, 24);
     assert!(
         find(&b, "↓ 1 new · Esc: newest").is_some(),

@@ -209,32 +209,8 @@ impl<'a> Session<'a> {
 
     fn on_event(&mut self, ev: Event) {
         match ev {
-            Event::P2p {
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-                offline,
-            } => self.say(Update::P2p {
-                from,
-                text: msg,
-                uuid,
-                sent_at_ms,
-                offline,
-            }),
-            Event::Topic {
-                topic,
-                msg,
-                from,
-                uuid,
-                sent_at_ms,
-            } => self.say(Update::Topic {
-                topic,
-                from,
-                text: msg,
-                uuid,
-                sent_at_ms,
-            }),
+            Event::P2p(m) => self.say(Update::P2p(m)),
+            Event::Topic(m) => self.say(Update::Topic(m)),
             Event::Delivered { uuid, to } => self.say(Update::Delivered { uuid, to }),
             // Errors that answer a request go to its ticket: this one belongs to none.
             Event::Error { code, detail } => self.say(Update::Error {

@@ -7,6 +7,7 @@ use fishchat_cluster::protocol::ErrorCode;
 
 use super::*;
 use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -52,9 +53,9 @@ async fn connected(w: &mut Worker) -> String {
 async fn next_p2p(c: &mut Client) -> (String, String, String) {
     loop {
         match c.next_event_within(WAIT).await.expect("an event") {
-            Event::P2p {
+            Event::P2p(P2pMessage {
                 msg, from, uuid, ..
-            } => return (msg, from, uuid),
+            }) => return (msg, from, uuid),
             Event::Beat(_) => continue,
             other => panic!("expected a p2p message, got {other:?}"),
         }
@@ -98,13 +99,13 @@ async fn messages_flow_both_ways_and_delivery_is_reported() {
 
     bob.sender().send_p2p("alice", "hi alice").unwrap();
     match next(&mut w).await {
-        Update::P2p {
+        Update::P2p(P2pMessage {
             from,
-            text,
+            msg: text,
             offline,
             sent_at_ms,
             ..
-        } => {
+        }) => {
             assert_eq!((from.as_str(), text.as_str()), ("bob", "hi alice"));
             assert!(!offline);
             assert!(sent_at_ms.is_some());
@@ -175,9 +176,9 @@ async fn each_error_is_matched_to_the_request_that_caused_it() {
     let mut sent = false;
     while !(echoed && sent) {
         match next(&mut w).await {
-            Update::Topic {
+            Update::Topic(TopicMessage {
                 topic, from, uuid, ..
-            } => {
+            }) => {
                 assert_eq!((topic.as_str(), from.as_str()), ("rust", "carol"));
                 assert_eq!(uuid.as_deref(), Some(ok.as_str()));
                 echoed = true;

@@ -1,5 +1,6 @@
 //! Commands a msg_server sends its clients: messages, receipts, answers and errors.
 
+use super::super::message::{P2pMessage, TopicMessage};
 use super::args::{codec, Args, Encoded};
 use super::{Command, CommandError};
 
@@ -8,14 +9,14 @@ fn s(v: &str) -> String {
 }
 
 codec! {
-    "RESP_MESSAGE_P2P", Command::RespMessageP2p { msg, from, uuid, sent_at_ms, offline },
-        |a| Command::RespMessageP2p {
+    "RESP_MESSAGE_P2P", Command::RespMessageP2p(P2pMessage { msg, from, uuid, sent_at_ms, offline }),
+        |a| Command::RespMessageP2p(P2pMessage {
             msg: a.text("msg")?,
             from: a.name("from")?,
             uuid: a.name("uuid")?,
             sent_at_ms: a.opt_u64("sent_at_ms")?,
             offline: a.opt().as_deref() == Some("offline"),
-        },
+        }),
         {
             let mut v = vec![s(msg), s(from), s(uuid)];
             if let Some(t) = sent_at_ms {
@@ -30,14 +31,14 @@ codec! {
             topic: a.name("topic")?,
         },
         Encoded::args(vec![s(addr), s(topic)]);
-    "RESP_MESSAGE_TOPIC", Command::RespMessageTopic { topic, msg, from, uuid, sent_at_ms },
-        |a| Command::RespMessageTopic {
+    "RESP_MESSAGE_TOPIC", Command::RespMessageTopic(TopicMessage { topic, msg, from, uuid, sent_at_ms }),
+        |a| Command::RespMessageTopic(TopicMessage {
             topic: a.name("topic")?,
             msg: a.text("msg")?,
             from: a.name("from")?,
             uuid: a.opt_name("uuid")?,
             sent_at_ms: a.opt_u64("sent_at_ms")?,
-        },
+        }),
         {
             let mut v = vec![s(topic), s(msg), s(from)];
             if let Some(u) = uuid {

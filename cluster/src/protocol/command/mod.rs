@@ -27,6 +27,7 @@ use serde_json::Value;
 
 use super::envelope::Envelope;
 use super::error_code::ErrorCode;
+use super::message::{P2pMessage, TopicMessage};
 use args::Args;
 
 /// Ids and topic names: at most this many bytes.
@@ -80,23 +81,11 @@ pub enum Command {
 
     // msg_server -> client
     /// `RESP_MESSAGE_P2P [msg, from, uuid, sent_at_ms?, "offline"|"live"?]`.
-    RespMessageP2p {
-        msg: String,
-        from: String,
-        uuid: String,
-        sent_at_ms: Option<u64>,
-        offline: bool,
-    },
+    RespMessageP2p(P2pMessage),
     /// `LOCATE_TOPIC_MSG_ADDR [addr, topic]`: the answer to `JOIN_TOPIC`.
     LocateTopicMsgAddr { addr: String, topic: String },
     /// `RESP_MESSAGE_TOPIC [topic, msg, from, uuid?, sent_at_ms?]`.
-    RespMessageTopic {
-        topic: String,
-        msg: String,
-        from: String,
-        uuid: Option<String>,
-        sent_at_ms: Option<u64>,
-    },
+    RespMessageTopic(TopicMessage),
     /// `P2P_DELIVERED [uuid, to, from?]` (ours): a message `from` sent was acked by `to`.
     /// Clients receive it without `from`; on `/sysctrl/send` and from the router it carries
     /// `from`, the original sender, so it can be routed to them.
@@ -230,9 +219,9 @@ impl Command {
             | JoinTopic { .. }
             | SendMessageTopic { .. }
             | Sync { .. } => Family::Client,
-            RespMessageP2p { .. }
+            RespMessageP2p(_)
             | LocateTopicMsgAddr { .. }
-            | RespMessageTopic { .. }
+            | RespMessageTopic(_)
             | P2pDelivered { .. }
             | SyncDone { .. }
             | Error { .. } => Family::Delivery,

@@ -1,6 +1,7 @@
 //! The codec's tests: every command encodes and decodes back to itself.
 
 use super::*;
+use crate::protocol::{P2pMessage, TopicMessage};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -144,13 +145,13 @@ fn command() -> impl Strategy<Value = Command> {
             any::<bool>()
         )
             .prop_map(|(msg, from, uuid, sent_at_ms, offline)| {
-                Command::RespMessageP2p {
+                Command::RespMessageP2p(P2pMessage {
                     msg,
                     from,
                     uuid,
                     offline: offline && sent_at_ms.is_some(),
                     sent_at_ms,
-                }
+                })
             }),
         (name(), name()).prop_map(|(addr, topic)| Command::LocateTopicMsgAddr { addr, topic }),
         (
@@ -159,13 +160,15 @@ fn command() -> impl Strategy<Value = Command> {
             name(),
             prop::option::of((name(), prop::option::of(any::<u64>())))
         )
-            .prop_map(|(topic, msg, from, u)| Command::RespMessageTopic {
-                topic,
-                msg,
-                from,
-                uuid: u.as_ref().map(|(u, _)| u.clone()),
-                sent_at_ms: u.and_then(|(_, t)| t),
-            }),
+            .prop_map(
+                |(topic, msg, from, u)| Command::RespMessageTopic(TopicMessage {
+                    topic,
+                    msg,
+                    from,
+                    uuid: u.as_ref().map(|(u, _)| u.clone()),
+                    sent_at_ms: u.and_then(|(_, t)| t),
+                })
+            ),
         (name(), name(), prop::option::of(name()))
             .prop_map(|(uuid, to, from)| Command::P2pDelivered { uuid, to, from }),
         (prop::sample::select(ErrorCode::ALL.to_vec()), text)

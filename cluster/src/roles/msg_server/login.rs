@@ -10,6 +10,7 @@ use super::checks::message_key;
 use super::peer::{Peer, Reject, Session};
 use super::server::Server;
 use crate::protocol::events::{now_ms, SessionEvent};
+use crate::protocol::P2pMessage;
 use crate::protocol::{Channel, Command, ErrorCode};
 
 /// `SEND_CLIENT_ID [id]`: registers the connection here and in the store, publishes the
@@ -68,13 +69,13 @@ async fn replay(server: &Arc<Server>, session: &Arc<Session>) -> Result<(), Reje
             session.outbox.cut();
             return Ok(());
         }
-        let frame = Command::RespMessageP2p {
+        let frame = Command::RespMessageP2p(P2pMessage {
             msg: m.msg,
             from: m.from,
             uuid: m.uuid.clone(),
             sent_at_ms: Some(m.sent_at_ms),
             offline: true,
-        }
+        })
         .to_frame();
         if server.deliver(session, message_key(&m.uuid), frame, true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);

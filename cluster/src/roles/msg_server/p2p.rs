@@ -15,6 +15,7 @@ use super::checks::{check_body, check_sender, client_uuid, message_key};
 use super::peer::{Peer, Reject, Session};
 use super::server::Server;
 use crate::protocol::events::now_ms;
+use crate::protocol::P2pMessage;
 use crate::protocol::{Channel, Command, ErrorCode};
 use crate::store::{InboxOp, StoreError, StoredMessage};
 
@@ -171,13 +172,13 @@ impl Elsewhere {
 /// `/sysctrl/send` when the receiver is connected elsewhere too.
 async fn deliver(server: &Server, m: StoredMessage, away: &mut Elsewhere) {
     let key = message_key(&m.uuid);
-    let frame = Command::RespMessageP2p {
+    let frame = Command::RespMessageP2p(P2pMessage {
         msg: m.msg.clone(),
         from: m.from.clone(),
         uuid: m.uuid.clone(),
         sent_at_ms: Some(m.sent_at_ms),
         offline: false,
-    }
+    })
     .to_frame();
     for s in server.sessions.get(&m.to) {
         if server.deliver(&s, key, frame.clone(), true) {
@@ -222,13 +223,13 @@ pub(crate) fn routed(server: &Server, to: String, msg: String, from: String, uui
     if sessions.is_empty() {
         return;
     }
-    let frame = Command::RespMessageP2p {
+    let frame = Command::RespMessageP2p(P2pMessage {
         msg,
         from,
         uuid,
         sent_at_ms: Some(now_ms()),
         offline: false,
-    }
+    })
     .to_frame();
     for s in sessions {
         if server.deliver(&s, key, frame.clone(), true) {

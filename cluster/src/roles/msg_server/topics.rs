@@ -11,6 +11,7 @@ use super::checks::{check_body, check_sender, client_uuid, message_key};
 use super::peer::{Peer, Reject, Session};
 use super::server::Server;
 use crate::protocol::events::{now_ms, Member, TopicEvent};
+use crate::protocol::TopicMessage;
 use crate::protocol::{Channel, Command, ErrorCode};
 use crate::store::TopicRecord;
 
@@ -131,13 +132,13 @@ fn deliver(
         for s in server.sessions.get(member) {
             let f = frame
                 .get_or_insert_with(|| {
-                    Command::RespMessageTopic {
+                    Command::RespMessageTopic(TopicMessage {
                         topic: topic.to_string(),
                         msg: msg.to_string(),
                         from: from.to_string(),
                         uuid: Some(uuid.to_string()),
                         sent_at_ms: Some(sent_at_ms),
-                    }
+                    })
                     .to_frame()
                 })
                 .clone();
