@@ -387,6 +387,7 @@ async fn every_role_as_its_own_process_on_redis_and_mongo() {
                 msg: format!("while down {i}"),
                 from: None,
                 uuid: None,
+                sent_at_ms: None,
             })
             .await
             .expect("accepted while bob's msg_server is down");

@@ -24,6 +24,7 @@ fn send_body() -> Vec<u8> {
         msg: format!("t=123456789;s=7;q=42;{}", "x".repeat(43)),
         from: Some("alice".into()),
         uuid: None,
+        sent_at_ms: None,
     }
     .to_frame();
     frame[4..].to_vec()

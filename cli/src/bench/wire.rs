@@ -421,6 +421,7 @@ mod tests {
                 msg: "hi \"there\"\n".into(),
                 from: Some("alice".into()),
                 uuid: None,
+                sent_at_ms: None,
             }
         );
         // The second frame is the contract's example, byte for byte.

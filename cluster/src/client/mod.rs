@@ -105,6 +105,7 @@ impl ClientSender {
             msg: msg.into(),
             from: self.id.clone(),
             uuid: None,
+            sent_at_ms: None,
         })
     }
 
@@ -117,6 +118,7 @@ impl ClientSender {
             msg: msg.into(),
             from: Some(self.id.clone().unwrap_or_default()),
             uuid: Some(uuid.clone()),
+            sent_at_ms: None,
         })?;
         Ok(uuid)
     }

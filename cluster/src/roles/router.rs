@@ -73,12 +73,14 @@ impl Router {
                 msg,
                 from: Some(from),
                 uuid: Some(uuid),
+                sent_at_ms,
             } => {
                 let frame = Command::RouteMessageP2p {
                     to: to.clone(),
                     msg,
                     from,
                     uuid,
+                    sent_at_ms,
                 }
                 .to_frame();
                 if self.to_sessions_of(origin, &to, frame).await > 0 {

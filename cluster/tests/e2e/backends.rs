@@ -389,6 +389,7 @@ async fn redis_lost_logins_answer_unavailable_then_service_resumes_by_itself() {
         msg: "sent during the outage".into(),
         from: None,
         uuid: None,
+        sent_at_ms: None,
     })
     .await
     .expect("the inbox does not need Redis");
@@ -446,6 +447,7 @@ async fn mongo_lost_sends_answer_unavailable_nothing_accepted_is_lost_and_servic
         msg: msg.into(),
         from: None,
         uuid: None,
+        sent_at_ms: None,
     };
     let started = Instant::now();
     assert_unavailable(

@@ -113,6 +113,7 @@ async fn a_store_that_is_down_answers_unavailable_and_service_resumes() {
             msg: "lost?".into(),
             from: None,
             uuid: None,
+            sent_at_ms: None,
         })
         .await
         .unwrap_err();
@@ -193,6 +194,7 @@ async fn a_message_too_big_for_its_frames_is_refused_at_the_sender() {
             msg: body,
             from: None,
             uuid: None,
+            sent_at_ms: None,
         })
         .await
         .unwrap_err();

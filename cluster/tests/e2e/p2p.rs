@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use fishchat_cluster::client::Event;
+use fishchat_cluster::client::{Client, Event};
 use fishchat_cluster::protocol::{Command, ErrorCode};
 
 use crate::harness::*;
@@ -164,6 +164,7 @@ async fn a_spoofed_sender_is_refused_and_nothing_is_sent() {
             msg: "I am alice".into(),
             from: Some("alice".into()),
             uuid: None,
+            sent_at_ms: None,
         })
         .await
         .unwrap_err();
@@ -269,4 +270,42 @@ async fn logging_in_again_on_the_same_connection_replays_what_waits() {
     assert_eq!(next_p2p(&mut bob2).await.2, uuid);
     bob2.login("bob").await.unwrap();
     assert_quiet(&mut bob2).await;
+}
+
+#[tokio::test]
+async fn a_routed_message_shows_when_its_sender_sent_it() {
+    let c = start(2).await;
+    let mut bob = login(&c, 1, "bob").await;
+    // As the router does: with the secret, the time the sender's msg_server took it.
+    let mut router = Client::connect(&c.file().msg_servers[1]).await.unwrap();
+    router.auth(SECRET).await.unwrap();
+    router
+        .request(&Command::RouteMessageP2p {
+            to: "bob".into(),
+            msg: "from far away".into(),
+            from: "alice".into(),
+            uuid: "0b5a1c6e-routed".into(),
+            sent_at_ms: Some(1_234_567),
+        })
+        .await
+        .unwrap();
+    match next(&mut bob).await {
+        Event::P2p(m) => assert_eq!(
+            (m.msg.as_str(), m.sent_at_ms),
+            ("from far away", Some(1_234_567))
+        ),
+        other => panic!("expected the routed message, got {other:?}"),
+    }
+
+    // Through the real router: stamped once, by alice's msg_server, before it left.
+    let alice = login(&c, 0, "alice").await;
+    let before = fishchat_cluster::protocol::events::now_ms();
+    alice.sender().send_p2p("bob", "across").unwrap();
+    match next(&mut bob).await {
+        Event::P2p(m) => {
+            assert_eq!(m.msg, "across");
+            assert!(m.sent_at_ms.is_some_and(|t| t >= before), "{m:?}");
+        }
+        other => panic!("expected alice's message, got {other:?}"),
+    }
 }

@@ -35,6 +35,7 @@ async fn a_burst_keeps_its_order_and_answers_a_refusal_in_its_place() {
                 msg: format!("m{i}"),
                 from: Some(from.into()),
                 uuid: None,
+                sent_at_ms: None,
             }
             .to_frame(),
         );

@@ -158,6 +158,7 @@ impl<'a> Session<'a> {
                     msg: text,
                     from: id,
                     uuid: Some(uuid.clone()),
+                    sent_at_ms: None,
                 },
                 Op::Send { uuid },
             ),

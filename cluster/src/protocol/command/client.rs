@@ -32,14 +32,22 @@ codec! {
             Command::SendPing
         },
         Encoded::args(vec![s("PING")]);
-    "SEND_MESSAGE_P2P", Command::SendMessageP2p { to, msg, from, uuid },
+    "SEND_MESSAGE_P2P", Command::SendMessageP2p { to, msg, from, uuid, sent_at_ms },
         |a| Command::SendMessageP2p {
             to: a.name("to")?,
             msg: a.text("msg")?,
             from: a.opt_name("from")?,
             uuid: a.opt_name("uuid")?,
+            sent_at_ms: a.opt_u64("sent_at_ms")?,
         },
-        with_sender(vec![s(to), s(msg)], from, uuid);
+        {
+            let mut e = with_sender(vec![s(to), s(msg)], from, uuid);
+            // The time follows the uuid: only a msg_server sends it, always with both.
+            if uuid.is_some() {
+                e.args.extend(sent_at_ms.map(|t| t.to_string()));
+            }
+            e
+        };
     "P2P_ACK", Command::P2pAck { id, uuid },
         |a| Command::P2pAck {
             id: a.name("my_id")?,

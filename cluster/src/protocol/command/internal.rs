@@ -20,14 +20,19 @@ codec! {
             v.extend(secret.clone());
             Encoded::args(v)
         };
-    "ROUTE_MESSAGE_P2P", Command::RouteMessageP2p { to, msg, from, uuid },
+    "ROUTE_MESSAGE_P2P", Command::RouteMessageP2p { to, msg, from, uuid, sent_at_ms },
         |a| Command::RouteMessageP2p {
             to: a.name("to")?,
             msg: a.text("msg")?,
             from: a.name("from")?,
             uuid: a.name("uuid")?,
+            sent_at_ms: a.opt_u64("sent_at_ms")?,
         },
-        Encoded::args(vec![s(to), s(msg), s(from), s(uuid)]);
+        {
+            let mut v = vec![s(to), s(msg), s(from), s(uuid)];
+            v.extend(sent_at_ms.map(|t| t.to_string()));
+            Encoded::args(v)
+        };
     "ROUTE_MESSAGE_TOPIC", Command::RouteMessageTopic { topic, msg, from, uuid, sent_at_ms },
         |a| Command::RouteMessageTopic {
             topic: a.name("topic")?,

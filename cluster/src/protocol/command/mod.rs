@@ -48,12 +48,14 @@ pub enum Command {
     /// `SEND_PING ["PING"]`: heartbeat (the argument is optional).
     SendPing,
     /// `SEND_MESSAGE_P2P [to, msg, from?]` from a client; on `/sysctrl/send` it carries the
-    /// server-assigned uuid as a fourth argument.
+    /// server-assigned uuid as a fourth argument and the time the msg_server took it as a
+    /// fifth. A msg_server ignores a time a client sends: it stamps its own.
     SendMessageP2p {
         to: String,
         msg: String,
         from: Option<String>,
         uuid: Option<String>,
+        sent_at_ms: Option<u64>,
     },
     /// `P2P_ACK [my_id, uuid]`: the message was received.
     P2pAck { id: String, uuid: String },
@@ -100,12 +102,14 @@ pub enum Command {
     Error { code: ErrorCode, detail: String },
 
     // router -> msg_server
-    /// `ROUTE_MESSAGE_P2P [to, msg, from, uuid]`.
+    /// `ROUTE_MESSAGE_P2P [to, msg, from, uuid, sent_at_ms?]`: the time is the sender's
+    /// msg_server's, so a routed message shows when it was sent, as a replayed one does.
     RouteMessageP2p {
         to: String,
         msg: String,
         from: String,
         uuid: String,
+        sent_at_ms: Option<u64>,
     },
     /// `ROUTE_MESSAGE_TOPIC [topic, msg, from, uuid, sent_at_ms]` (ours).
     RouteMessageTopic {

@@ -17,7 +17,8 @@ fn parses_the_original_client_commands() {
             to: "bob".into(),
             msg: "hi".into(),
             from: Some("alice".into()),
-            uuid: None
+            uuid: None,
+            sent_at_ms: None,
         }
     );
     assert_eq!(
@@ -105,13 +106,14 @@ fn command() -> impl Strategy<Value = Command> {
             name(),
             text,
             prop::option::of(name()),
-            prop::option::of(name())
+            prop::option::of((name(), prop::option::of(any::<u64>())))
         )
-            .prop_map(|(to, msg, from, uuid)| Command::SendMessageP2p {
+            .prop_map(|(to, msg, from, u)| Command::SendMessageP2p {
                 to,
                 msg,
-                from: from.or(uuid.as_ref().map(|_| "f".to_string())),
-                uuid
+                from: from.or(u.as_ref().map(|_| "f".to_string())),
+                uuid: u.as_ref().map(|(u, _)| u.clone()),
+                sent_at_ms: u.and_then(|(_, t)| t),
             }),
         (name(), name()).prop_map(|(id, uuid)| Command::P2pAck { id, uuid }),
         name().prop_map(|topic| Command::CreateTopic { topic }),
@@ -173,14 +175,15 @@ fn command() -> impl Strategy<Value = Command> {
             .prop_map(|(uuid, to, from)| Command::P2pDelivered { uuid, to, from }),
         (prop::sample::select(ErrorCode::ALL.to_vec()), text)
             .prop_map(|(code, detail)| Command::Error { code, detail }),
-        (name(), text, name(), name()).prop_map(|(to, msg, from, uuid)| {
-            Command::RouteMessageP2p {
+        (name(), text, name(), name(), prop::option::of(any::<u64>())).prop_map(
+            |(to, msg, from, uuid, sent_at_ms)| Command::RouteMessageP2p {
                 to,
                 msg,
                 from,
                 uuid,
+                sent_at_ms,
             }
-        }),
+        ),
         (name(), text, name(), name(), any::<u64>()).prop_map(
             |(topic, msg, from, uuid, sent_at_ms)| Command::RouteMessageTopic {
                 topic,

@@ -33,11 +33,13 @@ pub(super) async fn batch(server: &Arc<Server>, peer: &mut Peer, bodies: Vec<Byt
 /// Acts on one command, after the run's sends and acks where it is not one of them.
 async fn command(server: &Arc<Server>, peer: &mut Peer, run: &mut p2p::Run, cmd: Command) {
     let cmd = match cmd {
+        // A client's own idea of the time is not taken: the message is stamped here.
         Command::SendMessageP2p {
             to,
             msg,
             from,
             uuid,
+            sent_at_ms: _,
         } => return run.send(server, peer, to, msg, from, uuid),
         Command::P2pAck { id, uuid } => return run.ack(server, peer, id, uuid),
         other => other,
@@ -95,9 +97,10 @@ async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(
             msg,
             from,
             uuid,
+            sent_at_ms,
         } => {
             peer.require_internal("ROUTE_MESSAGE_P2P")?;
-            p2p::routed(server, to, msg, from, uuid);
+            p2p::routed(server, to, msg, from, uuid, sent_at_ms);
             Ok(())
         }
         Command::RouteMessageTopic {

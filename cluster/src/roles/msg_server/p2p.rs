@@ -193,6 +193,7 @@ async fn deliver(server: &Server, m: StoredMessage, away: &mut Elsewhere) {
                 msg: m.msg,
                 from: Some(m.from),
                 uuid: Some(m.uuid),
+                sent_at_ms: Some(m.sent_at_ms),
             }
             .to_frame(),
         );
@@ -217,7 +218,16 @@ async fn receipt(server: &Server, uuid: &str, m: StoredMessage, away: &mut Elsew
 
 /// `ROUTE_MESSAGE_P2P` from the router: the message is in the receiver's inbox already
 /// (the sender's msg_server put it there); write it to the receiver's connections here.
-pub(crate) fn routed(server: &Server, to: String, msg: String, from: String, uuid: String) {
+/// `sent_at_ms` is the sender's msg_server's time, where the router passed it on (a router
+/// of an earlier version does not): the time of arrival otherwise.
+pub(crate) fn routed(
+    server: &Server,
+    to: String,
+    msg: String,
+    from: String,
+    uuid: String,
+    sent_at_ms: Option<u64>,
+) {
     let key = message_key(&uuid);
     let sessions = server.sessions.get(&to);
     if sessions.is_empty() {
@@ -227,7 +237,7 @@ pub(crate) fn routed(server: &Server, to: String, msg: String, from: String, uui
         msg,
         from,
         uuid,
-        sent_at_ms: Some(now_ms()),
+        sent_at_ms: Some(sent_at_ms.unwrap_or_else(now_ms)),
         offline: false,
     })
     .to_frame();

@@ -409,6 +409,7 @@ impl Printer {
                 msg,
                 from,
                 uuid,
+                ..
             } => format!(
                 "{} → {}  {}  {}",
                 paint(NAME, from.as_deref().unwrap_or("?")),

@@ -78,6 +78,7 @@ fn bodies_are_hidden_unless_asked_for() {
         msg: "top secret\n".into(),
         from: Some("alice".into()),
         uuid: Some("0123456789abcdef".into()),
+        sent_at_ms: None,
     };
     let mut p = Printer::new(false, 15);
     let line = human(&mut p, send.clone());
