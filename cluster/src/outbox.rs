@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Why a frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
+pub(crate) enum SendError {
     /// The peer is not reading; the connection has been cut.
     #[error("peer is not reading; connection cut")]
     Full,
@@ -34,7 +34,7 @@ enum Out {
 
 /// The sending side of a connection. Cheap to clone; every clone feeds the same socket.
 #[derive(Clone)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     tx: mpsc::UnboundedSender<Out>,
     queued: Arc<AtomicUsize>,
     limit: Arc<AtomicUsize>,
@@ -79,7 +79,11 @@ impl Outbox {
     pub fn close(&self) {
         let _ = self.tx.send(Out::Close);
     }
+}
 
+/// What only the roles use: cutting, draining, flow control.
+#[cfg(feature = "server")]
+impl Outbox {
     /// Cuts the connection now, dropping what is queued.
     pub fn cut(&self) {
         self.cut.cancel();
@@ -95,7 +99,7 @@ impl Outbox {
     }
 
     /// Raises or lowers how many frames may wait (internal links get more room).
-    pub fn set_limit(&self, limit: usize) {
+    pub(crate) fn set_limit(&self, limit: usize) {
         self.limit.store(limit, Ordering::Relaxed);
     }
 
@@ -107,7 +111,7 @@ impl Outbox {
     /// Waits until fewer than `below` frames wait, so a sender of many frames (an inbox
     /// replayed at login) goes at the pace of the reader instead of overflowing the
     /// queue. `false` where the connection closed, or no frame left the queue for `stall`.
-    pub async fn wait_room(&self, below: usize, stall: std::time::Duration) -> bool {
+    pub(crate) async fn wait_room(&self, below: usize, stall: std::time::Duration) -> bool {
         let mut last = self.queued();
         let mut since = tokio::time::Instant::now();
         loop {
@@ -133,7 +137,7 @@ impl Outbox {
         self.queued.load(Ordering::Relaxed)
     }
 
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.cut.is_cancelled() || self.tx.is_closed()
     }
 

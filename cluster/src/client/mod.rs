@@ -38,7 +38,7 @@ use request::Pending;
 pub use request::{Answered, Outcome, Ticket};
 
 /// How long a request waits for its answer by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What can go wrong talking to the cluster.
 #[derive(Debug, thiserror::Error)]

@@ -110,7 +110,8 @@ impl Body {
 }
 
 /// Frames a bare JSON object (the monitor beat).
-pub fn bare_frame(value: &Value) -> Bytes {
+#[cfg(feature = "server")]
+pub(crate) fn bare_frame(value: &Value) -> Bytes {
     let mut body = serde_json::to_vec(value).expect("a JSON value always serializes");
     body.push(b'\n');
     encode_frame(&body)

@@ -11,7 +11,7 @@ use tokio_util::codec::{Decoder, Encoder};
 pub const DEFAULT_MAX_FRAME: usize = 1 << 20;
 
 /// Length of the frame header.
-pub const HEADER_LEN: usize = 4;
+pub(crate) const HEADER_LEN: usize = 4;
 
 /// What can go wrong while reading frames. Both end the connection.
 #[derive(Debug, thiserror::Error)]

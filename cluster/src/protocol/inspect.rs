@@ -10,7 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The most entries one list of an answer holds.
-pub const MAX_ITEMS: usize = 10_000;
+#[cfg(feature = "server")]
+pub(crate) const MAX_ITEMS: usize = 10_000;
 
 /// `INSPECT [sessions]`: the connections logged in on the msg_server that answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -50,13 +50,13 @@ pub(crate) fn link_every(
 
 impl Fleet {
     /// The links, in the order of the config's list.
-    pub fn handles(&self) -> &[LinkHandle] {
+    pub(crate) fn handles(&self) -> &[LinkHandle] {
         &self.handles
     }
 
     /// Drains each link's events into `role`, one task per link on `tracker`; each task
     /// ends when its link does (at shutdown).
-    pub fn drain_into<R: OnLinkEvent>(self, role: Arc<R>, tracker: &TaskTracker) {
+    pub(crate) fn drain_into<R: OnLinkEvent>(self, role: Arc<R>, tracker: &TaskTracker) {
         for (server, (handle, mut events)) in self.handles.into_iter().zip(self.events).enumerate()
         {
             let role = role.clone();

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio_util::task::TaskTracker;
 
 /// How long a role waits for its connections to finish after shutdown.
-pub const DRAIN_TIME: Duration = Duration::from_secs(2);
+pub(crate) const DRAIN_TIME: Duration = Duration::from_secs(2);
 
 /// Closes `tracker` and gives its tasks [`DRAIN_TIME`] to finish; `false` where some are
 /// still running then.

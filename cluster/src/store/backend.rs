@@ -33,7 +33,7 @@ impl Default for BackendTimeouts {
 }
 
 /// `url` with any password replaced by `***`, for messages and logs.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
@@ -67,12 +67,12 @@ where
 }
 
 /// A count or a time as stored (BSON and Lua know signed integers only).
-pub fn to_i64(what: &str, v: u64) -> StoreResult<i64> {
+pub(crate) fn to_i64(what: &str, v: u64) -> StoreResult<i64> {
     i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v} is too large to store")))
 }
 
 /// The inverse of [`to_i64`].
-pub fn to_u64(what: &str, v: i64) -> StoreResult<u64> {
+pub(crate) fn to_u64(what: &str, v: i64) -> StoreResult<u64> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("stored {what} {v} is negative")))
 }
 

@@ -56,7 +56,7 @@ impl CompositeStore {
     }
 
     /// Sessions in `cache`, everything else in `persistent`.
-    pub fn redis_mongo(cache: Arc<dyn Store>, persistent: Arc<dyn Store>) -> CompositeStore {
+    pub(crate) fn redis_mongo(cache: Arc<dyn Store>, persistent: Arc<dyn Store>) -> CompositeStore {
         CompositeStore::new(
             "redis+mongo",
             cache,

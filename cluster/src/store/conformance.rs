@@ -130,7 +130,7 @@ fn client_record(id: &str, server: &str, alive: bool, at: u64) -> ClientRecord {
 // Store.
 
 /// `backend()` names the backend; `flush()` succeeds, with and without writes pending.
-pub async fn backend_names_itself_and_flushes(store: &Arc<dyn Store>) {
+pub(crate) async fn backend_names_itself_and_flushes(store: &Arc<dyn Store>) {
     let check = "backend_names_itself_and_flushes";
     assert!(
         !store.backend().is_empty(),
@@ -159,7 +159,7 @@ pub async fn backend_names_itself_and_flushes(store: &Arc<dyn Store>) {
 
 /// Adding a connection twice records it once; removing it twice, or removing one never
 /// added, is harmless.
-pub async fn session_add_and_remove_are_idempotent(store: &Arc<dyn Store>) {
+pub(crate) async fn session_add_and_remove_are_idempotent(store: &Arc<dyn Store>) {
     let check = "session_add_and_remove_are_idempotent";
     let p = unique(check);
     let id = format!("{p}-id");
@@ -226,7 +226,7 @@ pub async fn session_add_and_remove_are_idempotent(store: &Arc<dyn Store>) {
 
 /// One id may hold several connections across servers; `sessions` lists them by server then
 /// connection, whatever order they were added in, and only that id's.
-pub async fn sessions_of_an_id_span_servers_in_order(store: &Arc<dyn Store>) {
+pub(crate) async fn sessions_of_an_id_span_servers_in_order(store: &Arc<dyn Store>) {
     let check = "sessions_of_an_id_span_servers_in_order";
     let p = unique(check);
     let (a, b, c) = (format!("{p}-a"), format!("{p}-b"), format!("{p}-c"));
@@ -283,7 +283,7 @@ pub async fn sessions_of_an_id_span_servers_in_order(store: &Arc<dyn Store>) {
 
 /// `clear_server` forgets every connection on that server, of every id, returns how many
 /// there were, and leaves the other servers' connections alone.
-pub async fn clear_server_clears_only_that_server(store: &Arc<dyn Store>) {
+pub(crate) async fn clear_server_clears_only_that_server(store: &Arc<dyn Store>) {
     let check = "clear_server_clears_only_that_server";
     let p = unique(check);
     let (s1, s2, s3) = (format!("{p}-s1"), format!("{p}-s2"), format!("{p}-s3"));
@@ -377,7 +377,7 @@ pub async fn clear_server_clears_only_that_server(store: &Arc<dyn Store>) {
 }
 
 /// `all_sessions` lists every connection of every id, ordered by id.
-pub async fn all_sessions_lists_every_connection_by_id(store: &Arc<dyn Store>) {
+pub(crate) async fn all_sessions_lists_every_connection_by_id(store: &Arc<dyn Store>) {
     let check = "all_sessions_lists_every_connection_by_id";
     let p = unique(check);
     let server = format!("{p}-server");
@@ -408,7 +408,7 @@ pub async fn all_sessions_lists_every_connection_by_id(store: &Arc<dyn Store>) {
 
 /// `create_topic` stores the record with its creator as the only member and answers true;
 /// creating it again answers false and changes nothing.
-pub async fn create_topic_adds_creator_and_refuses_duplicates(store: &Arc<dyn Store>) {
+pub(crate) async fn create_topic_adds_creator_and_refuses_duplicates(store: &Arc<dyn Store>) {
     let check = "create_topic_adds_creator_and_refuses_duplicates";
     let p = unique(check);
     let name = format!("{p}-topic");
@@ -463,7 +463,7 @@ pub async fn create_topic_adds_creator_and_refuses_duplicates(store: &Arc<dyn St
 
 /// `add_member` answers true once and false for a member already there; `members` is
 /// ordered by id and holds only that topic's.
-pub async fn members_are_ordered_and_added_once(store: &Arc<dyn Store>) {
+pub(crate) async fn members_are_ordered_and_added_once(store: &Arc<dyn Store>) {
     let check = "members_are_ordered_and_added_once";
     let p = unique(check);
     let name = format!("{p}-t");
@@ -526,7 +526,7 @@ pub async fn members_are_ordered_and_added_once(store: &Arc<dyn Store>) {
 
 /// `add_member` and `members` of a topic that does not exist fail with `NoSuchTopic(name)`;
 /// `topic` answers `None`; nothing is created by asking.
-pub async fn missing_topic_is_no_such_topic(store: &Arc<dyn Store>) {
+pub(crate) async fn missing_topic_is_no_such_topic(store: &Arc<dyn Store>) {
     let check = "missing_topic_is_no_such_topic";
     let p = unique(check);
     let name = format!("{p}-missing");
@@ -563,7 +563,7 @@ pub async fn missing_topic_is_no_such_topic(store: &Arc<dyn Store>) {
 }
 
 /// `topics` lists every topic, ordered by name.
-pub async fn topics_lists_every_topic_by_name(store: &Arc<dyn Store>) {
+pub(crate) async fn topics_lists_every_topic_by_name(store: &Arc<dyn Store>) {
     let check = "topics_lists_every_topic_by_name";
     let p = unique(check);
     let creator = format!("{p}-creator");
@@ -587,7 +587,7 @@ pub async fn topics_lists_every_topic_by_name(store: &Arc<dyn Store>) {
 
 /// `pending` answers an inbox in push order (not uuid order), for many messages, and
 /// `pending_count` agrees; acking them in order empties it.
-pub async fn inbox_keeps_push_order(store: &Arc<dyn Store>) {
+pub(crate) async fn inbox_keeps_push_order(store: &Arc<dyn Store>) {
     let check = "inbox_keeps_push_order";
     let p = unique(check);
     let to = format!("{p}-to");
@@ -655,7 +655,7 @@ pub async fn inbox_keeps_push_order(store: &Arc<dyn Store>) {
 
 /// Pushing a uuid already pending in that inbox adds nothing, even with another body, and
 /// keeps the first one's place.
-pub async fn duplicate_uuid_is_ignored(store: &Arc<dyn Store>) {
+pub(crate) async fn duplicate_uuid_is_ignored(store: &Arc<dyn Store>) {
     let check = "duplicate_uuid_is_ignored";
     let p = unique(check);
     let to = format!("{p}-to");
@@ -700,7 +700,7 @@ pub async fn duplicate_uuid_is_ignored(store: &Arc<dyn Store>) {
 
 /// `ack` answers the message it removed and leaves the others in order; acking it again
 /// answers `None`.
-pub async fn ack_returns_and_removes_only_that_message(store: &Arc<dyn Store>) {
+pub(crate) async fn ack_returns_and_removes_only_that_message(store: &Arc<dyn Store>) {
     let check = "ack_returns_and_removes_only_that_message";
     let p = unique(check);
     let to = format!("{p}-to");
@@ -759,7 +759,7 @@ pub async fn ack_returns_and_removes_only_that_message(store: &Arc<dyn Store>) {
 
 /// `ack` of a uuid not pending in that inbox answers `None` and changes nothing, also where
 /// the uuid is pending in another inbox.
-pub async fn ack_of_unknown_uuid_is_none(store: &Arc<dyn Store>) {
+pub(crate) async fn ack_of_unknown_uuid_is_none(store: &Arc<dyn Store>) {
     let check = "ack_of_unknown_uuid_is_none";
     let p = unique(check);
     let (to, other) = (format!("{p}-to"), format!("{p}-other"));
@@ -812,7 +812,7 @@ pub async fn ack_of_unknown_uuid_is_none(store: &Arc<dyn Store>) {
 
 /// Each id has its own inbox: the same uuid may wait in two, acking one leaves the other, and
 /// ids that extend one another do not leak into each other.
-pub async fn inboxes_of_different_ids_are_independent(store: &Arc<dyn Store>) {
+pub(crate) async fn inboxes_of_different_ids_are_independent(store: &Arc<dyn Store>) {
     let check = "inboxes_of_different_ids_are_independent";
     let p = unique(check);
     let (one, two, one_longer) = (format!("{p}-u"), format!("{p}-v"), format!("{p}-u2"));
@@ -876,7 +876,7 @@ pub async fn inboxes_of_different_ids_are_independent(store: &Arc<dyn Store>) {
 
 /// Pushes racing from several tasks, each message pushed by two of them, all land exactly
 /// once, and each task's messages keep their order.
-pub async fn concurrent_pushes_land_exactly_once(store: &Arc<dyn Store>) {
+pub(crate) async fn concurrent_pushes_land_exactly_once(store: &Arc<dyn Store>) {
     let check = "concurrent_pushes_land_exactly_once";
     const TASKS: usize = 8;
     const PER_TASK: usize = 50;
@@ -944,7 +944,7 @@ pub async fn concurrent_pushes_land_exactly_once(store: &Arc<dyn Store>) {
 /// answers each in its place: pushes keep their order, an ack finds a message pushed earlier
 /// in the batch but not one pushed later, a duplicate push adds nothing, and an ack that finds
 /// nothing does not stop the rest.
-pub async fn a_batch_applies_in_order(store: &Arc<dyn Store>) {
+pub(crate) async fn a_batch_applies_in_order(store: &Arc<dyn Store>) {
     let check = "a_batch_applies_in_order";
     let p = unique(check);
     let to = format!("{p}-to");
@@ -1027,7 +1027,7 @@ pub async fn a_batch_applies_in_order(store: &Arc<dyn Store>) {
 /// this check has pending (other runs on a shared store only add to it, or take away their
 /// own), so only a lower bound can be checked here; the backend's own tests check the exact
 /// count on a store of their own. `None` is allowed: the monitor then shows it as unknown.
-pub async fn pending_total_counts_at_least_this_checks_messages(store: &Arc<dyn Store>) {
+pub(crate) async fn pending_total_counts_at_least_this_checks_messages(store: &Arc<dyn Store>) {
     let check = "pending_total_counts_at_least_this_checks_messages";
     let p = unique(check);
     let from = format!("{p}-from");
@@ -1063,7 +1063,7 @@ pub async fn pending_total_counts_at_least_this_checks_messages(store: &Arc<dyn 
 
 /// `put_client` inserts or replaces; `client` answers the latest; `clients` lists each once,
 /// ordered by id.
-pub async fn clients_put_replace_get_and_list(store: &Arc<dyn Store>) {
+pub(crate) async fn clients_put_replace_get_and_list(store: &Arc<dyn Store>) {
     let check = "clients_put_replace_get_and_list";
     let p = unique(check);
     let (a, b) = (format!("{p}-a"), format!("{p}-b"));

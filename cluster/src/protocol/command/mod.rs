@@ -201,7 +201,7 @@ impl CommandError {
 
 /// Which codec table a command is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub(crate) enum Family {
     Client,
     Delivery,
     Internal,
@@ -210,7 +210,7 @@ pub enum Family {
 
 impl Command {
     /// The family whose table reads and writes this command.
-    pub fn family(&self) -> Family {
+    pub(crate) fn family(&self) -> Family {
         use Command::*;
         match self {
             ReqMsgServer

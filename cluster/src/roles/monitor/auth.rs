@@ -23,7 +23,7 @@ use rand::RngCore;
 use crate::config::WebLogin;
 
 /// The iterations [`hash_password`] uses: OWASP's 2023 advice for PBKDF2-HMAC-SHA256.
-pub const ITERATIONS: u32 = 600_000;
+pub(crate) const ITERATIONS: u32 = 600_000;
 /// Fewer iterations than this are refused: such a hash is too cheap to guess against.
 pub const MIN_ITERATIONS: u32 = 100_000;
 const SALT_LEN: usize = 16;
@@ -31,7 +31,7 @@ const HASH_LEN: usize = 32;
 const PREFIX: &str = "$pbkdf2-sha256$";
 
 /// How long a sign-in lasts.
-pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
+pub(crate) const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 /// Sessions kept at once; the oldest goes first beyond this.
 const MAX_SESSIONS: usize = 1024;
 /// How long HTTP Basic credentials, once checked, are taken without hashing them again
@@ -39,7 +39,7 @@ const MAX_SESSIONS: usize = 1024;
 const BASIC_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// The cookie that carries a session.
-pub const COOKIE: &str = "fishchat_monitor";
+pub(crate) const COOKIE: &str = "fishchat_monitor";
 
 /// Why a login configuration is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,7 +171,7 @@ fn is_loopback(ip: IpAddr) -> bool {
 
 /// Whether a request's `Host` names this machine's loopback interface (or nothing: HTTP/1.0
 /// clients may leave it out, and a browser always sends it).
-pub fn host_is_loopback(host: Option<&str>) -> bool {
+pub(crate) fn host_is_loopback(host: Option<&str>) -> bool {
     let Some(host) = host else { return true };
     let name = match host.strip_prefix('[') {
         // [::1]:port
@@ -203,7 +203,7 @@ pub struct Guard {
 }
 
 /// How long a failed sign-in holds the (single) check slot.
-pub const FAILURE_PAUSE: Duration = Duration::from_millis(700);
+pub(crate) const FAILURE_PAUSE: Duration = Duration::from_millis(700);
 
 impl Guard {
     pub fn new(login: &WebLogin) -> Result<Guard, AuthError> {
@@ -249,7 +249,7 @@ impl Guard {
     }
 
     /// A new session after a successful sign-in: its cookie value.
-    pub fn open_session(&self) -> String {
+    pub(crate) fn open_session(&self) -> String {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -269,7 +269,7 @@ impl Guard {
         token
     }
 
-    pub fn close_session(&self, token: &str) {
+    pub(crate) fn close_session(&self, token: &str) {
         self.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -277,7 +277,7 @@ impl Guard {
     }
 
     /// Whether `token` is a live session.
-    pub fn session_ok(&self, token: &str) -> bool {
+    pub(crate) fn session_ok(&self, token: &str) -> bool {
         let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         sessions
             .get(token)
@@ -285,7 +285,7 @@ impl Guard {
     }
 
     /// Whether an `Authorization: Basic ...` value holds the right credentials.
-    pub async fn basic_ok(&self, header: &str) -> bool {
+    pub(crate) async fn basic_ok(&self, header: &str) -> bool {
         let Some(encoded) = header
             .strip_prefix("Basic ")
             .or_else(|| header.strip_prefix("basic "))

@@ -116,12 +116,6 @@ impl Watched {
         }
     }
 
-    /// Whether it is up: linked, and a beat within `stale_after`.
-    pub fn is_up(&self, stale_after: Duration) -> bool {
-        let s = self.state();
-        up(&s, stale_after)
-    }
-
     pub fn view(&self, stale_after: Duration) -> ServerView {
         let mut s = self.state();
         let up = up(&s, stale_after);
@@ -182,7 +176,7 @@ pub fn rate(before: u64, after: u64, dt_ms: u64, restarted: bool, last: f64) -> 
     delta as f64 * 1000.0 / dt_ms as f64
 }
 
-pub fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -281,7 +275,7 @@ impl RoleView {
 }
 
 /// Asks one role for `ROLE_STATUS`, within `limit`.
-pub async fn ask_role(role: &mut RoleView, limit: Duration) {
+pub(crate) async fn ask_role(role: &mut RoleView, limit: Duration) {
     let answer = tokio::time::timeout(limit, crate::client::role_status(&role.addr)).await;
     role.checked_ms = Some(now_ms());
     match answer {

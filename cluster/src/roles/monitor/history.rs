@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// The most samples kept; a short beat period makes the samples coarser instead.
-pub const MAX_SAMPLES: usize = 900;
+pub(crate) const MAX_SAMPLES: usize = 900;
 
 /// The cluster at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,7 +83,8 @@ impl History {
         self.samples.is_empty()
     }
 
-    pub fn capacity(&self) -> usize {
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
         self.cap
     }
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use super::collect::{RoleView, ServerView, Totals};
 
 /// The `Content-Type` of the text format.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 struct Family {
     name: &'static str,

@@ -35,7 +35,7 @@ impl Reject {
         }
     }
 
-    pub fn to_command(&self) -> Command {
+    pub(crate) fn to_command(&self) -> Command {
         Command::error(self.code, self.detail.clone())
     }
 }
@@ -93,7 +93,7 @@ impl Peer {
             .ok_or_else(|| Reject::new(ErrorCode::NotLoggedIn, "send SEND_CLIENT_ID [id] first"))
     }
 
-    pub fn require_internal(&self, cmd: &str) -> Result<(), Reject> {
+    pub(crate) fn require_internal(&self, cmd: &str) -> Result<(), Reject> {
         if self.internal {
             Ok(())
         } else {
@@ -153,7 +153,12 @@ impl Session {
     /// Notes that the message `key` is being written here; `false`, and nothing noted, where
     /// it was already. A p2p message (`expects_ack`) counts in `pending_acks` (the server's
     /// count) until this connection acks it or closes.
-    pub fn first_sight(&self, key: u128, expects_ack: bool, pending_acks: &AtomicU64) -> bool {
+    pub(crate) fn first_sight(
+        &self,
+        key: u128,
+        expects_ack: bool,
+        pending_acks: &AtomicU64,
+    ) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if !seen.set.insert(key) {
             return false;

@@ -52,7 +52,7 @@ impl Server {
     }
 
     /// A connection id this server has not given before.
-    pub fn next_conn_id(&self) -> ConnId {
+    pub(crate) fn next_conn_id(&self) -> ConnId {
         self.next_conn_id.fetch_add(1, Ordering::Relaxed)
     }
 
@@ -85,7 +85,7 @@ impl Server {
 
     /// Queues `frame` for every subscriber of `ch`; a subscriber that is not reading is cut
     /// like any other connection, with more room first (see `MsgServerConfig::internal_queue`).
-    pub fn publish(&self, ch: Channel, frame: Bytes) {
+    pub(crate) fn publish(&self, ch: Channel, frame: Bytes) {
         if !self.channels.has(ch) {
             return;
         }
@@ -237,7 +237,7 @@ impl Stats {
         Some(self.offline_depth.load(Ordering::Relaxed)).filter(|n| *n != UNKNOWN)
     }
 
-    pub fn set_offline_depth(&self, depth: Option<u64>) {
+    pub(crate) fn set_offline_depth(&self, depth: Option<u64>) {
         let stored = depth.map_or(UNKNOWN, |n| n.min(UNKNOWN - 1));
         self.offline_depth.store(stored, Ordering::Relaxed);
     }

@@ -52,7 +52,7 @@ use super::{
 };
 
 /// The original's database.
-pub const DEFAULT_DATABASE: &str = "im";
+pub(crate) const DEFAULT_DATABASE: &str = "im";
 
 /// The server's code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;

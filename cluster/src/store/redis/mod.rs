@@ -53,7 +53,7 @@ use super::{
 };
 
 /// The original's key prefix.
-pub const DEFAULT_PREFIX: &str = "IM:";
+pub(crate) const DEFAULT_PREFIX: &str = "IM:";
 
 /// How to reach Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
