@@ -7,8 +7,9 @@
 //! The suite is safe against a shared backend that already holds data, and may run several
 //! times at once against the same store: every id, topic and server it touches carries a fresh
 //! uuid prefix, listings are checked only for the entries the check made (plus their global
-//! order), and nothing is ever deleted that the check did not create. It is compiled in normal
-//! builds so that other crates' integration tests can run it against Redis, MongoDB, ...
+//! order), and nothing is ever deleted that the check did not create. It is compiled for this
+//! crate's tests and with the `conformance` feature, so that integration tests can run it
+//! against Redis, MongoDB, ...; never in a release build.
 //!
 //! The contracts checked are the doc comments of the traits in [`super`].
 //!
