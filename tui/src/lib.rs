@@ -213,25 +213,15 @@ mod tests {
     //! each event, and read back by the next run.
 
     use super::*;
+    use crate::app::tests::p2p;
     use crate::model::{ConvId, Mark};
     use crate::net::{Request, Update};
-    use fishchat_cluster::protocol::P2pMessage;
 
     fn enter(app: &mut App, s: &str) {
         for c in s.chars() {
             app.update(Action::Insert(c));
         }
         app.update(Action::Submit);
-    }
-
-    fn p2p(from: &str, text: &str, uuid: &str) -> Update {
-        Update::P2p(P2pMessage {
-            from: from.into(),
-            msg: text.into(),
-            uuid: uuid.into(),
-            sent_at_ms: Some(1_700_000_000_000),
-            offline: false,
-        })
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod send_queue;
 mod state;
 mod submit;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use send_queue::MAX_MESSAGE;
 pub use state::{now_ms, App, Link, Mode, Notice, Search, View};

@@ -34,7 +34,8 @@ fn connected() -> App {
     app
 }
 
-fn p2p(from: &str, text: &str, uuid: &str) -> Update {
+/// A live message from `from`, as the worker reports it (shared with the run loop's tests).
+pub(crate) fn p2p(from: &str, text: &str, uuid: &str) -> Update {
     Update::P2p(P2pMessage {
         from: from.into(),
         msg: text.into(),

@@ -17,7 +17,7 @@
 
 mod schema;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod writer;
 
 use std::fmt;

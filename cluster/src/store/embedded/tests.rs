@@ -30,7 +30,7 @@ fn topic(name: &str, creator: &str) -> TopicRecord {
     }
 }
 
-fn client(id: &str) -> ClientRecord {
+pub(super) fn client(id: &str) -> ClientRecord {
     ClientRecord {
         id: id.into(),
         client_addr: "10.0.0.2:5555".into(),

@@ -396,6 +396,7 @@ mod tests {
 
     use super::*;
     use crate::store::embedded::schema::{get_json, CLIENTS};
+    use crate::store::embedded::tests::client;
     use crate::store::{ClientRecord, StoredMessage};
 
     fn writer(dir: &Path) -> (Arc<Database>, Writer) {
@@ -403,16 +404,6 @@ mod tests {
         let db = Arc::new(Database::create(&path).unwrap());
         let writer = Writer::spawn(db.clone(), Duration::from_millis(50), &path).unwrap();
         (db, writer)
-    }
-
-    fn client(id: &str) -> ClientRecord {
-        ClientRecord {
-            id: id.into(),
-            client_addr: "10.0.0.2:5555".into(),
-            msg_server: "127.0.0.1:19000".into(),
-            alive: true,
-            last_seen_ms: 9,
-        }
     }
 
     fn stored(db: &Database, id: &str) -> Option<ClientRecord> {
