@@ -64,13 +64,18 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// A name that is no error code of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown error code {0:?}")]
+pub struct UnknownErrorCode(pub String);
+
 impl FromStr for ErrorCode {
-    type Err = String;
+    type Err = UnknownErrorCode;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ErrorCode::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown error code {s:?}"))
+            .ok_or_else(|| UnknownErrorCode(s.to_string()))
     }
 }

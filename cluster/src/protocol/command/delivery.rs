@@ -1,5 +1,6 @@
 //! Commands a msg_server sends its clients: messages, receipts, answers and errors.
 
+use super::super::error_code::UnknownErrorCode;
 use super::super::message::{P2pMessage, TopicMessage};
 use super::args::{codec, Args, Encoded};
 use super::{Command, CommandError};
@@ -64,7 +65,9 @@ codec! {
     "ERROR", Command::Error { code, detail },
         |a| {
             let code = a.name("code")?;
-            let code = code.parse().map_err(|e: String| a.bad(e))?;
+            let code = code
+                .parse()
+                .map_err(|e: UnknownErrorCode| a.bad(e.to_string()))?;
             Command::Error {
                 code,
                 detail: a.opt().unwrap_or_default(),
