@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -83,6 +83,13 @@ fn is_answer(cmd: &Command) -> bool {
 }
 
 impl Pending {
+    fn queue(&self) -> MutexGuard<'_, VecDeque<Waiting>> {
+        // Nothing panics while holding it: a poisoned queue would be a bug of ours.
+        self.queue
+            .lock()
+            .expect("the pending queue is never poisoned")
+    }
+
     /// Queues `cmd` (if any) and a `SYNC` on `outbox`, and returns the ticket for them.
     /// The queue is held while both go out, so the order of waiting requests is the
     /// order of their frames on the wire, whichever task sends.
@@ -97,10 +104,7 @@ impl Pending {
             self.next_token.fetch_add(1, Ordering::Relaxed) + 1
         );
         let (tx, rx) = oneshot::channel();
-        let mut queue = self
-            .queue
-            .lock()
-            .expect("the pending queue is never poisoned");
+        let mut queue = self.queue();
         if let Some(cmd) = cmd {
             outbox
                 .send(cmd.to_frame())
@@ -126,10 +130,7 @@ impl Pending {
     /// Takes what belongs to a waiting request; gives back what is an event of its own.
     /// `events` is how many events the connection has delivered so far.
     pub(crate) fn take(&self, cmd: Command, events: u64) -> Option<Command> {
-        let mut queue = self
-            .queue
-            .lock()
-            .expect("the pending queue is never poisoned");
+        let mut queue = self.queue();
         match cmd {
             Command::SyncDone { token } => {
                 let Some(pos) = queue.iter().position(|w| w.token == token) else {
@@ -167,10 +168,7 @@ impl Pending {
     /// The connection has ended: every waiting request resolves. One that was answered
     /// already (the gateway closes right after naming a msg_server) gets its answer.
     pub(crate) fn close(&self, events: u64) {
-        let mut queue = self
-            .queue
-            .lock()
-            .expect("the pending queue is never poisoned");
+        let mut queue = self.queue();
         for w in queue.drain(..) {
             if w.answer.is_some() || w.error.is_some() {
                 w.resolve(events);
