@@ -88,6 +88,36 @@ pub struct MonitorBeat {
     pub time_ms: u64,
 }
 
+/// `FRAME_DROPPED`: what a connection at the original level sent that could not be
+/// served, and was dropped instead of answered with `ERROR` (the original's clients take
+/// any frame for a message). One event stands for `Dropped` frames: a connection that
+/// keeps sending them is reported at most once a second.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct DropEvent {
+    /// The logged-in id; empty before login.
+    #[serde(rename = "ClientID", default)]
+    pub client_id: String,
+    pub client_addr: String,
+    pub msg_server_addr: String,
+    /// The connection's id on its msg_server.
+    #[serde(rename = "ID", default)]
+    pub id: String,
+    /// The command dropped, where the frame named one this server knows; empty otherwise.
+    #[serde(default)]
+    pub cmd: String,
+    /// Why, as the `ERROR` would have said it.
+    #[serde(default)]
+    pub detail: String,
+    /// Frames dropped on this connection since the last event (this one included).
+    #[serde(default)]
+    pub dropped: u64,
+    /// Whether the connection was closed for it (an original-level client that cannot be
+    /// served at all: a frame over the limit, a login refused).
+    #[serde(default)]
+    pub closed: bool,
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

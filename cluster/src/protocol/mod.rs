@@ -6,7 +6,8 @@
 //! - [`command`]: one typed enum of every command, parsed from and encoded to an envelope.
 //!
 //! [`events`] holds the `AnyData` payloads published on the internal channels, and
-//! [`channel`] their names; [`inspect`] the answers to `INSPECT`; [`message`] the messages
+//! [`channel`] their names; [`inspect`] the answers to `INSPECT`; [`level`] the two protocol levels (the original's
+//! and ours) and what each is sent; [`message`] the messages
 //! clients receive. The contract is `docs/protocol.md`.
 
 pub mod channel;
@@ -16,6 +17,7 @@ pub mod error_code;
 pub mod events;
 pub mod frame;
 pub mod inspect;
+pub mod level;
 pub mod message;
 
 pub use channel::Channel;
@@ -23,4 +25,5 @@ pub use command::{Command, CommandError, InspectQuery};
 pub use envelope::{Body, BodyError, Envelope};
 pub use error_code::ErrorCode;
 pub use frame::{FrameCodec, FrameError, DEFAULT_MAX_FRAME};
+pub use level::{Level, LevelFrames};
 pub use message::{P2pMessage, TopicMessage};

@@ -53,6 +53,11 @@ impl<'a> Args<'a> {
         self.args.next()
     }
 
+    /// Every argument left (a list at the end, such as `HELLO_OK`'s features).
+    pub(super) fn rest(&mut self) -> Vec<String> {
+        self.args.by_ref().collect()
+    }
+
     pub(super) fn opt_name(&mut self, name: &str) -> Result<Option<String>, CommandError> {
         match self.args.next() {
             Some(v) => {

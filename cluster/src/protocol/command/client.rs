@@ -71,6 +71,27 @@ codec! {
             uuid: a.opt_name("uuid")?,
         },
         with_sender(vec![s(topic), s(msg)], from, uuid);
+    "HELLO", Command::Hello { version, client },
+        |a| Command::Hello {
+            version: a.u64("version")?,
+            client: a.opt_name("client_name")?,
+        },
+        {
+            let mut v = vec![version.to_string()];
+            v.extend(client.clone());
+            Encoded::args(v)
+        };
+    "HELLO_OK", Command::HelloOk { version, server, features },
+        |a| Command::HelloOk {
+            version: a.u64("version")?,
+            server: a.name("server_name")?,
+            features: a.rest(),
+        },
+        {
+            let mut v = vec![version.to_string(), s(server)];
+            v.extend(features.iter().cloned());
+            Encoded::args(v)
+        };
     "SYNC", Command::Sync { token },
         |a| Command::Sync { token: a.opt().unwrap_or_default() },
         Encoded::args(vec![s(token)]);

@@ -77,6 +77,20 @@ pub enum Command {
         subscriber: String,
         secret: Option<String>,
     },
+    /// `HELLO [version, client_name?]` (ours): as a connection's first frame, puts it at the
+    /// fishchat protocol level (see [`crate::protocol::level`]); answered `HELLO_OK`.
+    /// `version` is the highest fishchat level version the client speaks.
+    Hello {
+        version: u64,
+        client: Option<String>,
+    },
+    /// `HELLO_OK [version, server_name, feature...]` (ours): the version both sides speak
+    /// (the lower of the two), what the server is, and what it offers at that level.
+    HelloOk {
+        version: u64,
+        server: String,
+        features: Vec<String>,
+    },
     /// `SYNC [token]` (ours): answered `SYNC_DONE [token]` once every earlier frame on this
     /// connection has been acted on. A barrier for clients and a round-trip probe.
     Sync { token: String },
@@ -129,6 +143,10 @@ pub enum Command {
     CacheTopic { topic: String, data: Value },
     /// `STORE_TOPIC [topic]` on `/store/topic-info`.
     StoreTopic { topic: String, data: Value },
+    /// `FRAME_DROPPED [code]` (ours) on `/sysctrl/client-status`: a connection at the
+    /// original level sent what would have been answered `ERROR [code, ..]`; it was
+    /// dropped instead. AnyData: [`crate::protocol::events::DropEvent`].
+    FrameDropped { code: ErrorCode, data: Value },
 
     /// `ROLE_STATUS []` (ours): any role answers `ROLE_STATUS_OK [role]` with its state in
     /// AnyData.
@@ -222,6 +240,8 @@ impl Command {
             | CreateTopic { .. }
             | JoinTopic { .. }
             | SendMessageTopic { .. }
+            | Hello { .. }
+            | HelloOk { .. }
             | Sync { .. } => Family::Client,
             RespMessageP2p(_)
             | LocateTopicMsgAddr { .. }
@@ -235,7 +255,8 @@ impl Command {
             | CacheSession { .. }
             | StoreSession { .. }
             | CacheTopic { .. }
-            | StoreTopic { .. } => Family::Internal,
+            | StoreTopic { .. }
+            | FrameDropped { .. } => Family::Internal,
             RoleStatus
             | RoleStatusOk { .. }
             | Auth { .. }

@@ -200,7 +200,22 @@ fn command() -> impl Strategy<Value = Command> {
         (name(), data.clone()).prop_map(|(role, data)| Command::RoleStatusOk { role, data }),
         text.prop_map(|secret| Command::Auth { secret }),
         inspect_query().prop_map(|query| Command::Inspect { query }),
-        (inspect_query(), data).prop_map(|(query, data)| Command::InspectResult { query, data }),
+        (inspect_query(), data.clone())
+            .prop_map(|(query, data)| Command::InspectResult { query, data }),
+        (any::<u64>(), proptest::option::of(name()))
+            .prop_map(|(version, client)| Command::Hello { version, client }),
+        (
+            any::<u64>(),
+            name(),
+            proptest::collection::vec(name(), 0..4)
+        )
+            .prop_map(|(version, server, features)| Command::HelloOk {
+                version,
+                server,
+                features
+            }),
+        (prop::sample::select(ErrorCode::ALL.to_vec()), data)
+            .prop_map(|(code, data)| Command::FrameDropped { code, data }),
     ]
 }
 
