@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use fishchat_cluster::client::{Client, ClientError};
+use fishchat_cluster::client::{Client, ClientError, ConnectOptions};
 use fishchat_cluster::discovery::ClusterFile;
 use fishchat_cluster::protocol::ErrorCode;
 
@@ -245,7 +245,13 @@ impl Target {
         let mut client = tokio::time::timeout(
             REQUEST_TIMEOUT,
             // Answers list up to 10 000 entries: more than the default frame limit allows.
-            Client::connect_with(addr, 64 * 1024 * 1024),
+            Client::connect_with(
+                addr,
+                &ConnectOptions {
+                    max_frame: 64 * 1024 * 1024,
+                    client_name: format!("fishchat-admin/{}", env!("CARGO_PKG_VERSION")),
+                },
+            ),
         )
         .await
         .map_err(|_| unreachable(ClientError::Timeout(REQUEST_TIMEOUT)))?

@@ -161,6 +161,14 @@ async fn session(
     let _guard = cut.clone().drop_guard();
     let outbox = Outbox::spawn(wr, usize::MAX, cut.clone());
     let mut frames = FramedRead::new(rd, FrameCodec::new(cfg.common.max_frame));
+    // A role's link speaks the fishchat level: receipts, `SYNC`, `ERROR`s.
+    let _ = outbox.send(
+        Command::Hello {
+            version: crate::protocol::level::VERSION,
+            client: Some(cfg.subscriber.clone()),
+        }
+        .to_frame(),
+    );
     for ch in channels {
         let _ = outbox.send(
             Command::SubscribeChannel {
@@ -199,6 +207,7 @@ async fn session(
         let event = match Body::parse(&body) {
             Ok(Body::Bare(m)) => LinkEvent::Beat(m),
             Ok(Body::Envelope(env)) => match Command::from_envelope(env) {
+                Ok(Command::HelloOk { .. }) => continue,
                 Ok(Command::SyncDone { .. }) if !up => {
                     up = true;
                     *handle.current.lock().unwrap_or_else(|p| p.into_inner()) =

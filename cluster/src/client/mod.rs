@@ -17,6 +17,7 @@
 //! ```
 
 mod calls;
+mod connect;
 mod event;
 mod request;
 
@@ -30,9 +31,11 @@ use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
 use crate::outbox::Outbox;
-use crate::protocol::{Body, Command, ErrorCode, FrameCodec, FrameError, DEFAULT_MAX_FRAME};
+use crate::protocol::level::VERSION;
+use crate::protocol::{Body, Command, ErrorCode, FrameCodec, FrameError};
 
 pub use calls::role_status;
+pub use connect::{ConnectOptions, ServerHello};
 pub use event::Event;
 use request::Pending;
 pub use request::{Answered, Outcome, Ticket};
@@ -159,6 +162,7 @@ pub struct Client {
     /// How many events [`Client::next_event`] has handed out.
     events_read: u64,
     server: String,
+    hello: ServerHello,
     cut: CancellationToken,
 }
 
@@ -171,11 +175,44 @@ impl Drop for Client {
 impl Client {
     /// Connects to `addr` without logging in.
     pub async fn connect(addr: &str) -> Result<Client, ClientError> {
-        Self::connect_with(addr, DEFAULT_MAX_FRAME).await
+        Self::connect_with(addr, &ConnectOptions::default()).await
     }
 
-    /// Connects, accepting frames up to `max_frame` bytes.
-    pub async fn connect_with(addr: &str, max_frame: usize) -> Result<Client, ClientError> {
+    /// Connects, and opens the connection at the fishchat protocol level: `HELLO`, answered
+    /// `HELLO_OK` (see [`Client::hello`]). A server that does not answer it is not a
+    /// fishchat server (or not this version's).
+    pub async fn connect_with(addr: &str, opts: &ConnectOptions) -> Result<Client, ClientError> {
+        let mut client = Self::open(addr, opts.max_frame).await?;
+        let hello = Command::Hello {
+            version: VERSION,
+            client: Some(opts.client_name.clone()),
+        };
+        match client.call(&hello).await {
+            Ok(Command::HelloOk {
+                version,
+                server,
+                features,
+            }) => {
+                client.hello = ServerHello {
+                    version,
+                    server,
+                    features,
+                };
+                Ok(client)
+            }
+            Ok(other) => Err(ClientError::Unexpected(format!(
+                "HELLO was answered {}",
+                other.name()
+            ))),
+            Err(ClientError::Timeout(t)) => Err(ClientError::Unexpected(format!(
+                "{addr} did not answer HELLO within {t:?}: not a fishchat server?"
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The TCP connection and its tasks, before `HELLO`.
+    async fn open(addr: &str, max_frame: usize) -> Result<Client, ClientError> {
         let connect = tokio::time::timeout(DEFAULT_TIMEOUT, TcpStream::connect(addr));
         let stream = match connect.await {
             Ok(Ok(s)) => s,
@@ -217,6 +254,7 @@ impl Client {
             events,
             events_read: 0,
             server: addr.to_string(),
+            hello: ServerHello::default(),
             cut,
         })
     }
@@ -357,6 +395,11 @@ impl Client {
     /// The address this client is connected to.
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    /// What the server answered to this connection's `HELLO`.
+    pub fn hello(&self) -> &ServerHello {
+        &self.hello
     }
 
     /// How long requests wait for an answer.

@@ -75,7 +75,8 @@ pub(crate) struct Pending {
 fn is_answer(cmd: &Command) -> bool {
     matches!(
         cmd,
-        Command::RoleStatusOk { .. }
+        Command::HelloOk { .. }
+            | Command::RoleStatusOk { .. }
             | Command::InspectResult { .. }
             | Command::SelectMsgServerForClient { .. }
             | Command::LocateTopicMsgAddr { .. }

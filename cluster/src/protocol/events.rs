@@ -71,6 +71,9 @@ pub struct MonitorBeat {
     /// Clients cut off for not reading.
     #[serde(default)]
     pub slow_drops: u64,
+    /// Frames from original-level connections dropped instead of answered `ERROR`.
+    #[serde(default)]
+    pub original_drops: u64,
     /// p2p messages written to connections of this server that those connections have not
     /// acked yet. Counted per connection: a connection that closes takes its share with it
     /// (the messages stay in the receiver's inbox and are replayed at the next login).

@@ -34,6 +34,13 @@ pub struct SessionInfo {
     pub client_addr: String,
     /// Unix milliseconds of the login.
     pub since_ms: u64,
+    /// The connection's protocol level (a msg_server of an earlier version does not say:
+    /// read as the original level).
+    #[serde(default)]
+    pub level: crate::protocol::Level,
+    /// What the client called itself in `HELLO`, where it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
 }
 
 /// `INSPECT [topics]`: every topic in the store.

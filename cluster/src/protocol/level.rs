@@ -21,6 +21,24 @@ use super::message::{P2pMessage, TopicMessage};
 /// The fishchat level's version: what `HELLO` offers and `HELLO_OK` settles on.
 pub const VERSION: u64 = 1;
 
+/// What a role offers at the fishchat level, as `HELLO_OK` lists it.
+pub mod feature {
+    /// `SYNC` / `SYNC_DONE`.
+    pub const SYNC: &str = "sync";
+    /// `ERROR [code, detail]` answers.
+    pub const ERRORS: &str = "errors";
+    /// `ROLE_STATUS` / `ROLE_STATUS_OK`.
+    pub const ROLE_STATUS: &str = "role-status";
+    /// `P2P_DELIVERED` receipts.
+    pub const RECEIPTS: &str = "receipts";
+    /// A client-chosen uuid on `SEND_MESSAGE_P2P` / `SEND_MESSAGE_TOPIC`.
+    pub const MESSAGE_IDS: &str = "message-ids";
+    /// `sent_at_ms` (and the `"offline"` mark) on the messages delivered.
+    pub const TIMES: &str = "times";
+    /// `AUTH` and `INSPECT`.
+    pub const INSPECT: &str = "inspect";
+}
+
 /// The protocol level of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

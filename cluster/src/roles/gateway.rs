@@ -17,7 +17,7 @@ use tokio_util::task::TaskTracker;
 
 use super::accept::accept_loop;
 use super::fleet::{self, OnLinkEvent};
-use super::status::{answer_loop, wrong_role, Reply};
+use super::status::{answer_loop, wrong_role, Listener, Reply};
 use crate::config::GatewayConfig;
 use crate::link::{LinkEvent, LinkHandle};
 use crate::protocol::events::MonitorBeat;
@@ -36,6 +36,7 @@ struct Gateway {
     backends: Vec<Backend>,
     stale_after: Duration,
     handed_out: AtomicU64,
+    listener: Listener,
 }
 
 impl Gateway {
@@ -64,6 +65,7 @@ impl Gateway {
     fn status(&self) -> serde_json::Value {
         json!({
             "handed_out": self.handed_out.load(Ordering::Relaxed),
+            "original_drops": self.listener.original_drops(),
             "msg_servers": self.backends.iter().map(|b| json!({
                 "addr": b.link.addr(),
                 "up": self.is_up(b),
@@ -135,15 +137,17 @@ pub async fn run(
         backends,
         stale_after: cfg.monitor_beat * 3,
         handed_out: AtomicU64::new(0),
+        listener: Listener::new("gateway", cfg.link.common.max_frame),
     });
     fleet.drain_into(gw.clone(), &tracker);
     tracing::info!(%addr, msg_servers = ?cfg.msg_servers, "gateway listening");
-    let max_frame = cfg.link.common.max_frame;
     accept_loop(listener, "gateway", &shutdown, &tracker, |stream, _| {
         let gw = gw.clone();
-        answer_loop(stream, max_frame, shutdown.child_token(), move |c| {
-            gw.answer(c)
-        })
+        let cut = shutdown.child_token();
+        async move {
+            let shared = gw.listener.clone();
+            answer_loop(stream, &shared, cut, move |c| gw.answer(c)).await
+        }
     })
     .await;
     super::drain(&tracker).await;

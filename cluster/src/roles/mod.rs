@@ -8,6 +8,7 @@
 mod accept;
 mod fleet;
 pub mod gateway;
+mod hello;
 pub mod manager;
 pub mod monitor;
 pub mod msg_server;

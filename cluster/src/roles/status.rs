@@ -1,7 +1,12 @@
 //! Request/answer connections, for roles whose listener answers a few commands: the
 //! gateway (`REQ_MSG_SERVER`), and router and manager (`ROLE_STATUS`, for admins and the
-//! monitor). Every role answers `SYNC` and `SEND_PING` the same way.
+//! monitor). Every role answers `HELLO`, `SYNC` and `SEND_PING` the same way.
+//!
+//! A connection is at the original level until its first frame is `HELLO` (see
+//! [`crate::protocol::level`]): there it is sent only the original's frames, so a refusal
+//! is counted and logged instead of answered `ERROR`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,8 +18,37 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::accept::accept_loop;
+use super::hello;
 use crate::outbox::Outbox;
-use crate::protocol::{Command, ErrorCode, FrameCodec, FrameError};
+use crate::protocol::level::{feature, is_hello};
+use crate::protocol::{Command, ErrorCode, FrameCodec, FrameError, Level};
+
+/// What these roles offer at the fishchat level.
+const FEATURES: &[&str] = &[feature::SYNC, feature::ERRORS, feature::ROLE_STATUS];
+
+/// What every connection of one listener shares: the role it serves, the frame limit, and
+/// the count of frames from original-level connections dropped instead of answered `ERROR`
+/// (its `ROLE_STATUS` shows it as `original_drops`).
+#[derive(Clone)]
+pub(crate) struct Listener {
+    pub role: &'static str,
+    pub max_frame: usize,
+    pub drops: Arc<AtomicU64>,
+}
+
+impl Listener {
+    pub fn new(role: &'static str, max_frame: usize) -> Listener {
+        Listener {
+            role,
+            max_frame,
+            drops: Arc::default(),
+        }
+    }
+
+    pub fn original_drops(&self) -> u64 {
+        self.drops.load(Ordering::Relaxed)
+    }
+}
 
 /// How a handler answers one command.
 pub(crate) enum Reply {
@@ -34,15 +68,19 @@ const IDLE: Duration = Duration::from_secs(100);
 /// the handler closes, or `cut` is cancelled.
 pub(crate) async fn answer_loop<F>(
     stream: TcpStream,
-    max_frame: usize,
+    listener: &Listener,
     cut: CancellationToken,
     mut handler: F,
 ) where
     F: FnMut(Command) -> Reply,
 {
+    let peer = stream.peer_addr().ok();
     let (rd, wr) = stream.into_split();
     let outbox = Outbox::spawn(wr, 64, cut.clone());
-    let mut frames = FramedRead::new(rd, FrameCodec::new(max_frame));
+    let mut frames = FramedRead::new(rd, FrameCodec::new(listener.max_frame));
+    let mut level = Level::Original;
+    let mut nth = 0u64;
+    let mut dropped = 0u64;
     loop {
         let next = tokio::select! {
             _ = cut.cancelled() => break,
@@ -51,35 +89,72 @@ pub(crate) async fn answer_loop<F>(
         let body = match next {
             Err(_) | Ok(None) => break,
             Ok(Some(Err(FrameError::TooLong { len, max }))) => {
-                let _ = outbox.send(
-                    Command::error(
-                        ErrorCode::FrameTooLong,
-                        format!("frame of {len} bytes is over the maximum of {max}; closing"),
-                    )
-                    .to_frame(),
+                let refusal = Command::error(
+                    ErrorCode::FrameTooLong,
+                    format!("frame of {len} bytes is over the maximum of {max}; closing"),
                 );
+                match refusal.to_frame_at(level) {
+                    Some(frame) => {
+                        let _ = outbox.send(frame);
+                    }
+                    None => dropped += 1,
+                }
                 break;
             }
             Ok(Some(Err(FrameError::Io(_)))) => break,
             Ok(Some(Ok(b))) => b,
         };
-        let reply = match Command::from_body(&body) {
+        nth += 1;
+        if nth == 1 && is_hello(&body) {
+            level = Level::Fishchat;
+        }
+        let reply = match Command::from_body_at(&body, level) {
             Err(e) => Reply::Send(Command::error(e.code(), e.to_string())),
             Ok(Command::SendPing) | Ok(Command::Error { .. }) | Ok(Command::SyncDone { .. }) => {
                 Reply::Nothing
             }
+            Ok(Command::Hello { version, .. }) => {
+                match hello::answer(listener.role, nth, version, FEATURES) {
+                    Ok(ok) => Reply::Send(ok),
+                    Err((code, detail)) => Reply::Send(Command::error(code, detail)),
+                }
+            }
             Ok(Command::Sync { token }) => Reply::Send(Command::SyncDone { token }),
             Ok(c) => handler(c),
         };
-        match reply {
-            Reply::Send(c) => {
-                let _ = outbox.send(c.to_frame());
+        let (answer, close) = match reply {
+            Reply::Send(c) => (Some(c), false),
+            Reply::SendAndClose(c) => (Some(c), true),
+            Reply::Nothing => (None, false),
+        };
+        if let Some(c) = answer {
+            match c.to_frame_at(level) {
+                Some(frame) => {
+                    let _ = outbox.send(frame);
+                }
+                // What the original level has no frame for: an ERROR, dropped. The first is
+                // logged; the rest are counted, and summed up when the connection ends.
+                None => {
+                    dropped += 1;
+                    if dropped == 1 {
+                        tracing::info!(role = listener.role, ?peer, answer = ?c, "original-level frame dropped");
+                    }
+                }
             }
-            Reply::SendAndClose(c) => {
-                let _ = outbox.send(c.to_frame());
-                break;
-            }
-            Reply::Nothing => {}
+        }
+        if close {
+            break;
+        }
+    }
+    if dropped > 0 {
+        listener.drops.fetch_add(dropped, Ordering::Relaxed);
+        if dropped > 1 {
+            tracing::info!(
+                role = listener.role,
+                ?peer,
+                dropped,
+                "original-level frames dropped on this connection"
+            );
         }
     }
     outbox.finish(FINISH_GRACE).await;
@@ -102,20 +177,31 @@ pub(crate) async fn serve(
     shutdown: CancellationToken,
 ) {
     let tracker = TaskTracker::new();
+    let shared = Listener::new(role, max_frame);
     accept_loop(listener, role, &shutdown, &tracker, |stream, _| {
         let status = status.clone();
-        answer_loop(
-            stream,
-            max_frame,
-            shutdown.child_token(),
-            move |c| match c {
-                Command::RoleStatus => Reply::Send(Command::RoleStatusOk {
-                    role: role.into(),
-                    data: status(),
-                }),
+        let shared = shared.clone();
+        let cut = shutdown.child_token();
+        async move {
+            let drops = shared.drops.clone();
+            answer_loop(stream, &shared, cut, move |c| match c {
+                Command::RoleStatus => {
+                    let mut data = status();
+                    if let Some(map) = data.as_object_mut() {
+                        map.insert(
+                            "original_drops".into(),
+                            drops.load(Ordering::Relaxed).into(),
+                        );
+                    }
+                    Reply::Send(Command::RoleStatusOk {
+                        role: role.into(),
+                        data,
+                    })
+                }
                 other => wrong_role(role, &other),
-            },
-        )
+            })
+            .await
+        }
     })
     .await;
     super::drain(&tracker).await;

@@ -16,7 +16,8 @@ fn env(cmd: &str, args: &[&str]) -> Vec<u8> {
 async fn every_error_code_and_the_connection_stays_open() {
     let c = start(1).await;
     let addr = c.file().msg_servers[0].clone();
-    let mut raw = Raw::connect(&addr).await;
+    // At the fishchat level: the original level is sent no ERROR (see `original`).
+    let mut raw = Raw::fishchat(&addr).await;
 
     raw.send_body(b"{not json").await;
     raw.expect_error(ErrorCode::BadJson).await;
@@ -139,7 +140,7 @@ async fn an_over_long_frame_closes_only_that_connection() {
     let mut bob = login(&c, 0, "bob").await;
 
     // A header announcing 4 GiB - 1: refused from the header alone, no allocation.
-    let mut raw = Raw::connect(&addr).await;
+    let mut raw = Raw::fishchat(&addr).await;
     use tokio::io::AsyncWriteExt;
     raw.stream
         .write_all(&[0xff, 0xff, 0xff, 0xff, b'{'])
@@ -152,7 +153,7 @@ async fn an_over_long_frame_closes_only_that_connection() {
     );
 
     // Just over the configured maximum.
-    let mut raw = Raw::connect(&addr).await;
+    let mut raw = Raw::fishchat(&addr).await;
     raw.send_body(&vec![b' '; 4097]).await;
     raw.expect_error(ErrorCode::FrameTooLong).await;
     assert!(raw.closed().await);

@@ -105,15 +105,56 @@ pub async fn assert_quiet(c: &mut Client) {
 }
 
 /// A raw connection, for bytes no SDK would send.
+///
+/// [`Raw::connect`] leaves the connection at the original protocol level (it sends no
+/// `HELLO`): it gets only the original's frames, and never an `ERROR`. [`Raw::fishchat`]
+/// says `HELLO` first, for the tests of our answers (`ERROR`, `SYNC_DONE`, receipts).
 pub struct Raw {
     pub stream: TcpStream,
+    /// Bytes read but not yet taken as frames: reads are cancelled by timeouts, so what
+    /// one read got is kept here rather than lost mid-frame.
+    buf: Vec<u8>,
+}
+
+/// What a raw connection read within a wait.
+#[derive(Debug)]
+pub enum Next {
+    /// A frame's body.
+    Body(Vec<u8>),
+    /// The server closed the connection.
+    Closed,
+    /// Nothing arrived within the wait.
+    Silent,
 }
 
 impl Raw {
+    /// A connection at the original level.
     pub async fn connect(addr: &str) -> Raw {
         Raw {
             stream: TcpStream::connect(addr).await.unwrap(),
+            buf: Vec::new(),
         }
+    }
+
+    /// A connection at the fishchat level: `HELLO` first, answered `HELLO_OK`.
+    pub async fn fishchat(addr: &str) -> Raw {
+        let mut raw = Raw::connect(addr).await;
+        raw.send(&Command::Hello {
+            version: 1,
+            client: Some("e2e".into()),
+        })
+        .await;
+        match raw.next_body_within(WAIT).await {
+            Next::Body(body) => match Command::from_body(&body) {
+                Ok(Command::HelloOk { version, .. }) => assert_eq!(version, 1, "HELLO_OK version"),
+                other => panic!(
+                    "expected HELLO_OK, got {other:?} ({})",
+                    String::from_utf8_lossy(&body)
+                ),
+            },
+            other => panic!("expected HELLO_OK, got {other:?}"),
+        }
+        raw
     }
 
     pub async fn send_body(&mut self, body: &[u8]) {
@@ -127,19 +168,38 @@ impl Raw {
         self.stream.write_all(&f).await.unwrap();
     }
 
+    /// The next frame's body within `within`, whatever it holds.
+    pub async fn next_body_within(&mut self, within: Duration) -> Next {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if self.buf.len() >= 4 {
+                let len = u32::from_be_bytes(self.buf[..4].try_into().unwrap()) as usize;
+                if self.buf.len() >= 4 + len {
+                    let body = self.buf[4..4 + len].to_vec();
+                    self.buf.drain(..4 + len);
+                    return Next::Body(body);
+                }
+            }
+            // `read_buf` is cancel-safe: a timeout loses nothing already read.
+            match tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf)).await {
+                Err(_) => return Next::Silent,
+                Ok(Ok(0)) | Ok(Err(_)) => return Next::Closed,
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
     /// The next command, or None when the server closed the connection.
     pub async fn recv(&mut self) -> Option<Command> {
-        let mut len = [0u8; 4];
-        match tokio::time::timeout(WAIT, self.stream.read_exact(&mut len)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(_)) => return None,
-            Err(_) => panic!("no frame within {WAIT:?}"),
-        }
-        let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
-        self.stream.read_exact(&mut body).await.unwrap();
-        match Body::parse(&body).unwrap() {
-            Body::Envelope(e) => Some(Command::from_envelope(e).unwrap()),
-            Body::Bare(_) => Box::pin(self.recv()).await,
+        loop {
+            match self.next_body_within(WAIT).await {
+                Next::Closed => return None,
+                Next::Silent => panic!("no frame within {WAIT:?}"),
+                Next::Body(body) => match Body::parse(&body).unwrap() {
+                    Body::Envelope(e) => return Some(Command::from_envelope(e).unwrap()),
+                    Body::Bare(_) => continue,
+                },
+            }
         }
     }
 

@@ -17,7 +17,8 @@ async fn a_silent_session_is_dropped_and_a_pinging_one_is_kept() {
     silent
         .send(&Command::SendClientId { id: "quiet".into() })
         .await;
-    let mut pinger = Raw::connect(&addr).await;
+    // The silent one is at the original level, the pinger at ours (it ends with a SYNC).
+    let mut pinger = Raw::fishchat(&addr).await;
     pinger
         .send(&Command::SendClientId {
             id: "chatty".into(),

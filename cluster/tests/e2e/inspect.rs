@@ -39,7 +39,7 @@ async fn admin(c: &TestCluster, i: usize) -> Client {
 async fn inspect_needs_the_secret() {
     let c = start(1).await;
     let _alice = login(&c, 0, "alice").await;
-    let mut raw = Raw::connect(&c.file().msg_servers[0]).await;
+    let mut raw = Raw::fishchat(&c.file().msg_servers[0]).await;
     raw.send(&Command::Inspect {
         query: InspectQuery::Sessions,
     })
@@ -245,7 +245,7 @@ async fn topics_and_users_come_from_the_store() {
     );
 
     // A malformed query is named.
-    let mut raw = Raw::connect(&s0).await;
+    let mut raw = Raw::fishchat(&s0).await;
     raw.send(&Command::Auth {
         secret: SECRET.into(),
     })

@@ -8,7 +8,7 @@ use crate::harness::*;
 use fishchat_cluster::protocol::P2pMessage;
 
 async fn raw_login(addr: &str, id: &str) -> Raw {
-    let mut raw = Raw::connect(addr).await;
+    let mut raw = Raw::fishchat(addr).await;
     raw.send(&Command::SendClientId { id: id.into() }).await;
     raw.send(&Command::Sync { token: "in".into() }).await;
     assert_eq!(

@@ -24,7 +24,7 @@ mod tests;
 
 use std::time::Duration;
 
-use fishchat_cluster::client::Client;
+use fishchat_cluster::client::{Client, ConnectOptions};
 use fishchat_cluster::discovery::ClusterFile;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -159,7 +159,10 @@ async fn connect(cfg: &WorkerConfig) -> Result<Client, String> {
     let addr = Client::locate(&gateway)
         .await
         .map_err(|e| format!("gateway {gateway}: {e}"))?;
-    let mut client = Client::connect(&addr).await.map_err(|e| e.to_string())?;
+    let opts = ConnectOptions::named(format!("fishchat-chat/{}", env!("CARGO_PKG_VERSION")));
+    let mut client = Client::connect_with(&addr, &opts)
+        .await
+        .map_err(|e| e.to_string())?;
     client
         .login(&cfg.id)
         .await

@@ -346,4 +346,12 @@ impl ParseError {
             ParseError::Command(c) => c.code(),
         }
     }
+
+    /// The command the frame named, where it is one of ours with bad arguments.
+    pub fn command(&self) -> Option<&str> {
+        match self {
+            ParseError::Command(CommandError::BadArgs { cmd, .. }) => Some(cmd),
+            _ => None,
+        }
+    }
 }

@@ -59,6 +59,8 @@ pub struct ServerView {
     pub msg_out: Option<u64>,
     pub acks: Option<u64>,
     pub slow_drops: Option<u64>,
+    /// Frames from original-level clients dropped instead of answered `ERROR`.
+    pub original_drops: Option<u64>,
     /// The store's offline queue as this server last reported it.
     pub offline_depth: Option<u64>,
     pub beats: u64,
@@ -152,6 +154,7 @@ impl Watched {
             msg_out: b.as_ref().map(|b| b.msg_out),
             acks: b.as_ref().map(|b| b.acks),
             slow_drops: b.as_ref().map(|b| b.slow_drops),
+            original_drops: b.as_ref().map(|b| b.original_drops),
             offline_depth: b.as_ref().and_then(|b| b.offline_depth),
             beats: s.beats,
         }
@@ -197,6 +200,7 @@ pub struct Totals {
     pub msg_out: u64,
     pub acks: u64,
     pub slow_drops: u64,
+    pub original_drops: u64,
 }
 
 pub fn totals(views: &[ServerView]) -> Totals {
@@ -221,6 +225,7 @@ pub fn totals(views: &[ServerView]) -> Totals {
         msg_out: views.iter().filter_map(|v| v.msg_out).sum(),
         acks: views.iter().filter_map(|v| v.acks).sum(),
         slow_drops: views.iter().filter_map(|v| v.slow_drops).sum(),
+        original_drops: views.iter().filter_map(|v| v.original_drops).sum(),
     }
 }
 
@@ -394,6 +399,7 @@ mod tests {
             msg_out: Some(5),
             acks: Some(1),
             slow_drops: Some(0),
+            original_drops: Some(0),
             offline_depth: depth,
             beats: 1,
         };

@@ -68,6 +68,12 @@ const PER_SERVER: &[Family] = &[
         value: |v| v.slow_drops.map(|n| n as f64),
     },
     Family {
+        name: "fishchat_original_drops_total",
+        kind: "counter",
+        help: "Frames from original-level clients the msg_server dropped instead of answering ERROR.",
+        value: |v| v.original_drops.map(|n| n as f64),
+    },
+    Family {
         name: "fishchat_messages_received_per_second",
         kind: "gauge",
         help: "Messages received from clients per second over the last beat period.",
@@ -207,6 +213,7 @@ mod tests {
             msg_out: Some(7),
             acks: Some(3),
             slow_drops: Some(0),
+            original_drops: Some(2),
             offline_depth: Some(9),
             beats: 4,
         }

@@ -33,7 +33,9 @@ pub(crate) fn subscribe(
         return Ok(());
     }
     peer.subscribed.push(ch);
-    server.channels.add(ch, peer.conn_id, peer.outbox.clone());
+    server
+        .channels
+        .add(ch, peer.conn_id, peer.outbox.clone(), peer.level);
     tracing::debug!(server = %server.addr, peer = %peer.addr, subscriber, channel = %ch, "subscribed");
     if ch == Channel::Monitor {
         // A new watcher gets a beat at once rather than after a whole period.

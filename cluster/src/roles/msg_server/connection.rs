@@ -16,11 +16,12 @@ use tokio::net::TcpStream;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 
-use super::peer::{ConnId, Peer};
+use super::peer::{ConnId, Peer, Reject};
+use super::refuse::{close_original, refuse, report_left};
 use super::server::Server;
 use super::{dispatch, login};
 use crate::outbox::Outbox;
-use crate::protocol::{Command, ErrorCode, FrameCodec, FrameError};
+use crate::protocol::{ErrorCode, FrameCodec, FrameError, Level};
 
 /// The most frames acted on as one batch: what a client sent at once, up to this, and up
 /// to a quarter of a client's queue, so that one batch of messages to one receiver never
@@ -144,11 +145,16 @@ pub(crate) async fn serve(
             Some(None) => break,
             Some(Some(Err(FrameError::TooLong { len, max }))) => {
                 tracing::warn!(conn = conn_id, peer = %addr, len, max, "closing connection: frame too long");
-                peer.send(&Command::error(
+                let reject = Reject::new(
                     ErrorCode::FrameTooLong,
                     format!("frame of {len} bytes is over the maximum of {max}; closing"),
-                ));
-                peer.outbox.close();
+                );
+                if peer.level == Level::Original {
+                    close_original(&server, &peer, None, reject);
+                } else {
+                    refuse(&server, &peer, None, reject);
+                    peer.outbox.close();
+                }
                 break;
             }
             Some(Some(Err(FrameError::Io(e)))) => {
@@ -157,6 +163,7 @@ pub(crate) async fn serve(
             }
         }
     }
+    report_left(&server, &peer);
     server.channels.remove(peer.conn_id, &peer.subscribed);
     if let Some(session) = peer.session.take() {
         login::logout(&server, &peer, session).await;

@@ -10,20 +10,44 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::peer::{Peer, Reject};
+use super::refuse::{close_original, refuse};
 use super::server::Server;
 use super::{channels, inspect, login, p2p, stats, topics};
-use crate::protocol::{Command, ErrorCode};
+use crate::protocol::level::{feature, is_hello};
+use crate::protocol::{Command, ErrorCode, Level};
+use crate::roles::hello;
 
-/// Acts on the bodies of frames that arrived together, in order, answering `ERROR` for each
-/// command refused.
+/// What a msg_server offers at the fishchat level.
+const FEATURES: &[&str] = &[
+    feature::SYNC,
+    feature::ERRORS,
+    feature::ROLE_STATUS,
+    feature::RECEIPTS,
+    feature::MESSAGE_IDS,
+    feature::TIMES,
+    feature::INSPECT,
+];
+
+/// Acts on the bodies of frames that arrived together, in order, refusing (see
+/// [`super::refuse`]) each command that cannot be acted on. The first frame of a connection
+/// settles its level.
 pub(super) async fn batch(server: &Arc<Server>, peer: &mut Peer, bodies: Vec<Bytes>) {
     let mut run = p2p::Run::default();
     for body in bodies {
-        match Command::from_body(&body) {
+        if peer.outbox.is_closed() {
+            // Cut meanwhile (an original client that cannot be served): the rest is not read.
+            break;
+        }
+        peer.frames += 1;
+        if peer.frames == 1 && is_hello(&body) {
+            peer.level = Level::Fishchat;
+        }
+        match Command::from_body_at(&body, peer.level) {
             Ok(cmd) => command(server, peer, &mut run, cmd).await,
             Err(e) => {
                 run.flush(server, peer).await;
-                peer.refuse(Reject::new(e.code(), e.to_string()));
+                let reject = Reject::new(e.code(), e.to_string());
+                refuse(server, peer, e.command(), reject);
             }
         }
     }
@@ -45,8 +69,17 @@ async fn command(server: &Arc<Server>, peer: &mut Peer, run: &mut p2p::Run, cmd:
         other => other,
     };
     run.flush(server, peer).await;
+    let name = cmd.name();
+    let login = matches!(cmd, Command::SendClientId { .. });
     if let Err(reject) = handle(server, peer, cmd).await {
-        peer.refuse(reject);
+        // An original client whose login is refused cannot be served at all: it would take
+        // silence for success. Only an inbox that could not be replayed leaves it logged in.
+        let served = reject.code == ErrorCode::Unavailable && peer.session.is_some();
+        if login && peer.level == Level::Original && !served {
+            close_original(server, peer, Some(name), reject);
+        } else {
+            refuse(server, peer, Some(name), reject);
+        }
     }
 }
 
@@ -54,6 +87,13 @@ async fn command(server: &Arc<Server>, peer: &mut Peer, run: &mut p2p::Run, cmd:
 async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(), Reject> {
     match cmd {
         Command::SendPing => Ok(()),
+        Command::Hello { version, client } => {
+            let ok = hello::answer("msg_server", peer.frames, version, FEATURES)
+                .map_err(|(code, detail)| Reject::new(code, detail))?;
+            peer.client_name = client;
+            peer.send(&ok);
+            Ok(())
+        }
         Command::Sync { token } => {
             peer.send(&Command::SyncDone { token });
             Ok(())
@@ -76,7 +116,7 @@ async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(
 
         Command::CreateTopic { topic } => {
             let me = peer.session()?;
-            topics::create(server, me, topic).await
+            topics::create(server, me, topic, peer.level).await
         }
         Command::JoinTopic { topic, id } => {
             let me = peer.session()?;

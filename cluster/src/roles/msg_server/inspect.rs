@@ -65,6 +65,8 @@ fn sessions(server: &Server) -> SessionsResult {
                 conn: s.conn_id,
                 client_addr: s.addr.to_string(),
                 since_ms: s.since_ms,
+                level: s.level,
+                client_name: s.client_name.clone(),
             })
             .collect(),
     }

@@ -11,7 +11,7 @@ use super::peer::{Peer, Reject, Session};
 use super::server::Server;
 use crate::protocol::events::{now_ms, SessionEvent};
 use crate::protocol::P2pMessage;
-use crate::protocol::{Channel, Command, ErrorCode};
+use crate::protocol::{Channel, Command, ErrorCode, LevelFrames};
 
 /// `SEND_CLIENT_ID [id]`: registers the connection here and in the store, publishes the
 /// session events, then replays the id's inbox (messages not yet acked), oldest first.
@@ -69,15 +69,15 @@ async fn replay(server: &Arc<Server>, session: &Arc<Session>) -> Result<(), Reje
             session.outbox.cut();
             return Ok(());
         }
-        let frame = Command::RespMessageP2p(P2pMessage {
+        let key = message_key(&m.uuid);
+        let mut frames = LevelFrames::of(Command::RespMessageP2p(P2pMessage {
             msg: m.msg,
             from: m.from,
-            uuid: m.uuid.clone(),
+            uuid: m.uuid,
             sent_at_ms: Some(m.sent_at_ms),
             offline: true,
-        })
-        .to_frame();
-        if server.deliver(session, message_key(&m.uuid), frame, true) {
+        }));
+        if server.deliver(session, key, &mut frames, true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -112,11 +112,10 @@ fn publish_session(server: &Server, peer: &Peer, id: &str, alive: bool) {
         };
         server.publish(
             Channel::ClientStatus,
-            Command::CacheSession {
+            LevelFrames::of(Command::CacheSession {
                 id: id.to_string(),
                 data: serde_json::to_value(cache).unwrap_or_default(),
-            }
-            .to_frame(),
+            }),
         );
     }
     if server.channels.has(Channel::StoreClientInfo) {
@@ -124,11 +123,10 @@ fn publish_session(server: &Server, peer: &Peer, id: &str, alive: bool) {
         data["Time"] = now_ms().into();
         server.publish(
             Channel::StoreClientInfo,
-            Command::StoreSession {
+            LevelFrames::of(Command::StoreSession {
                 id: id.to_string(),
                 data,
-            }
-            .to_frame(),
+            }),
         );
     }
 }

@@ -21,6 +21,7 @@ mod inspect;
 mod login;
 mod p2p;
 mod peer;
+mod refuse;
 mod server;
 mod stats;
 mod topics;

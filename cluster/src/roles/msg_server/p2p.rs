@@ -13,11 +13,15 @@ use std::sync::atomic::Ordering;
 
 use super::checks::{check_body, check_sender, client_uuid, message_key};
 use super::peer::{Peer, Reject, Session};
+use super::refuse::refuse;
 use super::server::Server;
 use crate::protocol::events::now_ms;
 use crate::protocol::P2pMessage;
-use crate::protocol::{Channel, Command, ErrorCode};
+use crate::protocol::{Channel, Command, ErrorCode, LevelFrames};
 use crate::store::{InboxOp, StoreError, StoredMessage};
+
+const SEND: &str = "SEND_MESSAGE_P2P";
+const ACK: &str = "P2P_ACK";
 
 /// A connection's p2p sends and acks, checked, with their store writes still to do: they go
 /// to the store together when the run is flushed ([`Run::flush`]).
@@ -27,7 +31,7 @@ pub(crate) struct Run {
     ops: Vec<InboxOp>,
     /// Commands refused before they reached the store, each answered in its turn: after the
     /// first `.0` of `ops` have taken effect.
-    refused: Vec<(usize, Reject)>,
+    refused: Vec<(usize, &'static str, Reject)>,
 }
 
 impl Run {
@@ -44,7 +48,7 @@ impl Run {
         let push = peer
             .session()
             .and_then(|me| prepare_send(server, me, to, msg, from, uuid));
-        self.take(push.map(InboxOp::Push));
+        self.take(SEND, push.map(InboxOp::Push));
     }
 
     /// `P2P_ACK [my_id, uuid]`: checked now, taken out of the inbox at the flush.
@@ -52,13 +56,13 @@ impl Run {
         let ack = peer
             .session()
             .and_then(|me| prepare_ack(server, me, id, uuid));
-        self.take(ack);
+        self.take(ACK, ack);
     }
 
-    fn take(&mut self, op: Result<InboxOp, Reject>) {
+    fn take(&mut self, cmd: &'static str, op: Result<InboxOp, Reject>) {
         match op {
             Ok(op) => self.ops.push(op),
-            Err(reject) => self.refused.push((self.ops.len(), reject)),
+            Err(reject) => self.refused.push((self.ops.len(), cmd, reject)),
         }
     }
 
@@ -82,14 +86,21 @@ impl Run {
         .into_iter();
         let mut away = Elsewhere::default();
         for (i, op) in ops.into_iter().enumerate() {
-            while let Some((_, reject)) = refused.next_if(|(at, _)| *at <= i) {
-                peer.refuse(reject);
+            while let Some((_, cmd, reject)) = refused.next_if(|(at, _, _)| *at <= i) {
+                refuse(server, peer, Some(cmd), reject);
             }
             let result = results
                 .next()
                 .unwrap_or_else(|| Err(StoreError::Unavailable("the store gave no answer".into())));
             match (op, result) {
-                (_, Err(e)) => peer.refuse(Reject::from(e)),
+                (op, Err(e)) => {
+                    let cmd = if matches!(op, InboxOp::Push(_)) {
+                        SEND
+                    } else {
+                        ACK
+                    };
+                    refuse(server, peer, Some(cmd), Reject::from(e))
+                }
                 (InboxOp::Push(m), Ok(_)) => deliver(server, m, &mut away).await,
                 // None: another device of ours acked it first, or it was never ours.
                 (InboxOp::Ack { .. }, Ok(None)) => {}
@@ -98,8 +109,8 @@ impl Run {
                 }
             }
         }
-        for (_, reject) in refused {
-            peer.refuse(reject);
+        for (_, cmd, reject) in refused {
+            refuse(server, peer, Some(cmd), reject);
         }
     }
 }
@@ -172,30 +183,28 @@ impl Elsewhere {
 /// `/sysctrl/send` when the receiver is connected elsewhere too.
 async fn deliver(server: &Server, m: StoredMessage, away: &mut Elsewhere) {
     let key = message_key(&m.uuid);
-    let frame = Command::RespMessageP2p(P2pMessage {
+    let mut frames = LevelFrames::of(Command::RespMessageP2p(P2pMessage {
         msg: m.msg.clone(),
         from: m.from.clone(),
         uuid: m.uuid.clone(),
         sent_at_ms: Some(m.sent_at_ms),
         offline: false,
-    })
-    .to_frame();
+    }));
     for s in server.sessions.get(&m.to) {
-        if server.deliver(&s, key, frame.clone(), true) {
+        if server.deliver(&s, key, &mut frames, true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
     if away.check(server, &m.to).await {
         server.publish(
             Channel::Send,
-            Command::SendMessageP2p {
+            LevelFrames::of(Command::SendMessageP2p {
                 to: m.to,
                 msg: m.msg,
                 from: Some(m.from),
                 uuid: Some(m.uuid),
                 sent_at_ms: Some(m.sent_at_ms),
-            }
-            .to_frame(),
+            }),
         );
     }
 }
@@ -206,12 +215,11 @@ async fn receipt(server: &Server, uuid: &str, m: StoredMessage, away: &mut Elsew
     if away.check(server, &m.from).await {
         server.publish(
             Channel::Send,
-            Command::P2pDelivered {
+            LevelFrames::of(Command::P2pDelivered {
                 uuid: m.uuid,
                 to: m.to,
                 from: Some(m.from),
-            }
-            .to_frame(),
+            }),
         );
     }
 }
@@ -233,16 +241,15 @@ pub(crate) fn routed(
     if sessions.is_empty() {
         return;
     }
-    let frame = Command::RespMessageP2p(P2pMessage {
+    let mut frames = LevelFrames::of(Command::RespMessageP2p(P2pMessage {
         msg,
         from,
         uuid,
         sent_at_ms: Some(sent_at_ms.unwrap_or_else(now_ms)),
         offline: false,
-    })
-    .to_frame();
+    }));
     for s in sessions {
-        if server.deliver(&s, key, frame.clone(), true) {
+        if server.deliver(&s, key, &mut frames, true) {
             server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -254,14 +261,14 @@ pub(crate) fn delivered_routed(server: &Server, uuid: &str, to: &str, from: &str
     if sessions.is_empty() {
         return;
     }
-    let frame = Command::P2pDelivered {
+    // The original level has no receipts: its sessions are sent nothing.
+    let mut frames = LevelFrames::of(Command::P2pDelivered {
         uuid: uuid.to_string(),
         to: to.to_string(),
         from: None,
-    }
-    .to_frame();
+    });
     for s in sessions {
-        server.send(&s, frame.clone());
+        server.send(&s, &mut frames);
     }
 }
 

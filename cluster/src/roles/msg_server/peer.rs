@@ -1,7 +1,8 @@
 //! One connection's state. [`Peer`] is what its reader task owns; [`Session`] is what every
 //! other connection reaches it by once it has logged in (the server's table of sessions holds
 //! it), with the uuids of the messages it was given, so that none is written to it twice.
-//! [`Reject`] is the `ERROR` a peer is answered with when a command of its is refused.
+//! [`Reject`] is why a command of a peer's is refused (its `ERROR`, at the fishchat level;
+//! see [`super::refuse`]).
 //!
 //! The bottom of the msg_server with [`super::server`], which holds the sessions: this
 //! module imports none of the others.
@@ -10,10 +11,11 @@ use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::outbox::Outbox;
 use crate::protocol::events::now_ms;
-use crate::protocol::{Channel, Command, ErrorCode};
+use crate::protocol::{Channel, Command, ErrorCode, Level};
 use crate::store::StoreError;
 
 /// A connection's number on its msg_server, unique for the server's lifetime (the `conn` of
@@ -62,6 +64,23 @@ pub(crate) struct Peer {
     /// Presented the cluster secret (or none is configured): may send internal commands.
     pub internal: bool,
     pub subscribed: Vec<Channel>,
+    /// The protocol level, settled by the first frame (`HELLO` or not).
+    pub level: Level,
+    /// Frames taken so far: `HELLO` is only the first.
+    pub frames: u64,
+    /// What the client called itself in `HELLO`.
+    pub client_name: Option<String>,
+    /// Refusals at the original level not reported yet (see [`super::refuse`]).
+    pub dropped: Mutex<Dropped>,
+}
+
+/// A connection's dropped frames at the original level, reported at most once a second.
+#[derive(Default)]
+pub(crate) struct Dropped {
+    pub unreported: u64,
+    /// The code of the last one.
+    pub last_code: Option<ErrorCode>,
+    pub last_report: Option<Instant>,
 }
 
 impl Peer {
@@ -73,17 +92,19 @@ impl Peer {
             session: None,
             internal: false,
             subscribed: Vec::new(),
+            level: Level::Original,
+            frames: 0,
+            client_name: None,
+            dropped: Mutex::new(Dropped::default()),
         }
     }
 
+    /// Sends `cmd` as this connection's level has it; nothing where the level has no such
+    /// frame (the original level is sent nothing of ours).
     pub fn send(&self, cmd: &Command) {
-        let _ = self.outbox.send(cmd.to_frame());
-    }
-
-    /// Answers a command this connection sent with `ERROR`.
-    pub fn refuse(&self, reject: Reject) {
-        tracing::debug!(conn = self.conn_id, peer = %self.addr, code = %reject.code, detail = %reject.detail, "rejected");
-        self.send(&reject.to_command());
+        if let Some(frame) = cmd.to_frame_at(self.level) {
+            let _ = self.outbox.send(frame);
+        }
     }
 
     /// The session this connection logged in as; `NOT_LOGGED_IN` before it has.
@@ -123,6 +144,10 @@ pub(crate) struct Session {
     /// The client's address, and when it logged in (Unix ms): for `INSPECT [sessions]`.
     pub addr: SocketAddr,
     pub since_ms: u64,
+    /// The connection's protocol level: what it may be sent.
+    pub level: Level,
+    /// What the client called itself in `HELLO`, for `INSPECT [sessions]`.
+    pub client_name: Option<String>,
     seen: Mutex<Seen>,
 }
 
@@ -146,6 +171,8 @@ impl Session {
             outbox: peer.outbox.clone(),
             addr: peer.addr,
             since_ms: now_ms(),
+            level: peer.level,
+            client_name: peer.client_name.clone(),
             seen: Mutex::new(Seen::default()),
         }
     }

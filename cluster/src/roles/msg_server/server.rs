@@ -15,7 +15,7 @@ use dashmap::DashMap;
 use super::peer::{ConnId, Session};
 use crate::config::MsgServerConfig;
 use crate::outbox::{Outbox, SendError};
-use crate::protocol::Channel;
+use crate::protocol::{Channel, Level, LevelFrames};
 use crate::store::{SessionLoc, Store};
 
 /// State shared by every connection of one msg_server.
@@ -56,14 +56,31 @@ impl Server {
         self.next_conn_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Writes a message frame to `to` unless it was given the same message already (see
-    /// [`Session::first_sight`]); whether it was written.
-    pub fn deliver(&self, to: &Session, key: u128, frame: Bytes, expects_ack: bool) -> bool {
-        to.first_sight(key, expects_ack, &self.stats.pending_acks) && self.send(to, frame)
+    /// Writes a message to `to`, as its level has it, unless it was given the same message
+    /// already (see [`Session::first_sight`]); whether it was written.
+    pub fn deliver(
+        &self,
+        to: &Session,
+        key: u128,
+        frames: &mut LevelFrames,
+        expects_ack: bool,
+    ) -> bool {
+        let Some(frame) = frames.get(to.level) else {
+            return false;
+        };
+        to.first_sight(key, expects_ack, &self.stats.pending_acks) && self.write(to, frame)
     }
 
-    /// Writes any frame to `to`; a connection that is not reading is cut.
-    pub fn send(&self, to: &Session, frame: Bytes) -> bool {
+    /// Writes any frame to `to`, as its level has it (nothing, where it has none); a
+    /// connection that is not reading is cut.
+    pub fn send(&self, to: &Session, frames: &mut LevelFrames) -> bool {
+        match frames.get(to.level) {
+            Some(frame) => self.write(to, frame),
+            None => false,
+        }
+    }
+
+    fn write(&self, to: &Session, frame: Bytes) -> bool {
         match to.outbox.send(frame) {
             Ok(()) => true,
             Err(SendError::Full) => {
@@ -83,9 +100,10 @@ impl Server {
         }
     }
 
-    /// Queues `frame` for every subscriber of `ch`; a subscriber that is not reading is cut
-    /// like any other connection, with more room first (see `MsgServerConfig::internal_queue`).
-    pub(crate) fn publish(&self, ch: Channel, frame: Bytes) {
+    /// Queues `frames` for every subscriber of `ch`, as each one's level has it; a
+    /// subscriber that is not reading is cut like any other connection, with more room
+    /// first (see `MsgServerConfig::internal_queue`).
+    pub(crate) fn publish(&self, ch: Channel, mut frames: LevelFrames) {
         if !self.channels.has(ch) {
             return;
         }
@@ -93,7 +111,10 @@ impl Server {
             .read()
             .unwrap_or_else(|p| p.into_inner());
         for s in subs.iter() {
-            if let Err(SendError::Full) = s.outbox.send(frame.clone()) {
+            let Some(frame) = frames.get(s.level) else {
+                continue;
+            };
+            if let Err(SendError::Full) = s.outbox.send(frame) {
                 self.stats.slow_drops.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(server = %self.addr, channel = %ch, conn = s.conn_id, "cutting off a subscriber that is not reading");
             }
@@ -167,6 +188,7 @@ pub(crate) struct Channels {
 struct Subscriber {
     conn_id: ConnId,
     outbox: Outbox,
+    level: Level,
 }
 
 impl Channels {
@@ -179,12 +201,17 @@ impl Channels {
         self.counts[ch.index()].load(Ordering::Relaxed)
     }
 
-    /// Adds connection `conn_id`, written through `outbox`, to the subscribers of `ch`.
-    pub fn add(&self, ch: Channel, conn_id: ConnId, outbox: Outbox) {
+    /// Adds connection `conn_id`, at `level`, written through `outbox`, to the subscribers
+    /// of `ch`.
+    pub fn add(&self, ch: Channel, conn_id: ConnId, outbox: Outbox, level: Level) {
         self.subs[ch.index()]
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .push(Subscriber { conn_id, outbox });
+            .push(Subscriber {
+                conn_id,
+                outbox,
+                level,
+            });
         self.counts[ch.index()].fetch_add(1, Ordering::Relaxed);
     }
 
@@ -208,6 +235,9 @@ pub(crate) struct Stats {
     pub msg_out: AtomicU64,
     pub acks: AtomicU64,
     pub slow_drops: AtomicU64,
+    /// Frames from original-level connections refused without a word (see
+    /// [`super::refuse`]).
+    pub original_drops: AtomicU64,
     pub topics_here: AtomicU64,
     /// p2p messages written to connections here and not acked by them yet; see
     /// [`Session::first_sight`].
@@ -226,6 +256,7 @@ impl Stats {
             msg_out: AtomicU64::new(0),
             acks: AtomicU64::new(0),
             slow_drops: AtomicU64::new(0),
+            original_drops: AtomicU64::new(0),
             topics_here: AtomicU64::new(topics_here),
             pending_acks: AtomicU64::new(0),
             offline_depth: AtomicU64::new(UNKNOWN),

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::server::Server;
 use crate::protocol::envelope::bare_frame;
 use crate::protocol::events::{now_ms, MonitorBeat};
-use crate::protocol::Channel;
+use crate::protocol::{Channel, LevelFrames};
 
 /// What `ROLE_STATUS` answers: the counters ([`super::server::Stats`]) and the tables' sizes.
 pub(crate) fn snapshot(server: &Server) -> StatsSnapshot {
@@ -26,6 +26,7 @@ pub(crate) fn snapshot(server: &Server) -> StatsSnapshot {
         msg_out: stats.msg_out.load(Ordering::Relaxed),
         acks: stats.acks.load(Ordering::Relaxed),
         slow_drops: stats.slow_drops.load(Ordering::Relaxed),
+        original_drops: stats.original_drops.load(Ordering::Relaxed),
         pending_acks: stats.pending_acks.load(Ordering::Relaxed),
         offline_depth: stats.offline_depth(),
         subscribers: Channel::ALL
@@ -49,6 +50,9 @@ pub struct StatsSnapshot {
     pub msg_out: u64,
     pub acks: u64,
     pub slow_drops: u64,
+    /// Frames from original-level connections dropped instead of answered `ERROR`.
+    #[serde(default)]
+    pub original_drops: u64,
     pub pending_acks: u64,
     /// Messages in every inbox of the store; `None` where the store cannot count them.
     pub offline_depth: Option<u64>,
@@ -68,6 +72,7 @@ pub(crate) fn beat_frame(server: &Server) -> Bytes {
         msg_out: s.msg_out,
         acks: s.acks,
         slow_drops: s.slow_drops,
+        original_drops: s.original_drops,
         pending_acks: s.pending_acks,
         offline_depth: s.offline_depth,
         uptime_secs: s.uptime_secs,
@@ -104,7 +109,7 @@ pub(crate) async fn beat_loop(server: Arc<Server>, shutdown: CancellationToken) 
         }
         if server.channels.has(Channel::Monitor) {
             refresh_offline_depth(&server).await;
-            server.publish(Channel::Monitor, beat_frame(&server));
+            server.publish(Channel::Monitor, LevelFrames::same(beat_frame(&server)));
         }
     }
 }

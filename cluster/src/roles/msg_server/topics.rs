@@ -12,11 +12,20 @@ use super::peer::{Peer, Reject, Session};
 use super::server::Server;
 use crate::protocol::events::{now_ms, Member, TopicEvent};
 use crate::protocol::TopicMessage;
-use crate::protocol::{Channel, Command, ErrorCode};
+use crate::protocol::{Channel, Command, ErrorCode, Level, LevelFrames};
 use crate::store::TopicRecord;
 
 /// `CREATE_TOPIC [topic]`: the creator is its first member; this server is its home.
-pub(crate) async fn create(server: &Server, me: &Session, topic: String) -> Result<(), Reject> {
+///
+/// A topic that exists is `TOPIC_EXISTS` at the fishchat level. The original re-created
+/// it without a word, and its clients create the same topic at every run, so at the
+/// original level the creator silently stays, or becomes, a member.
+pub(crate) async fn create(
+    server: &Server,
+    me: &Session,
+    topic: String,
+    level: Level,
+) -> Result<(), Reject> {
     let record = TopicRecord {
         name: topic.clone(),
         creator: me.id.clone(),
@@ -24,6 +33,9 @@ pub(crate) async fn create(server: &Server, me: &Session, topic: String) -> Resu
         created_at_ms: now_ms(),
     };
     if !server.store.create_topic(&record).await? {
+        if level == Level::Original {
+            return add_member(server, &topic, &me.id).await.map(|_| ());
+        }
         return Err(Reject::new(
             ErrorCode::TopicExists,
             format!("topic {topic:?} exists already; JOIN_TOPIC to join it"),
@@ -49,22 +61,28 @@ pub(crate) async fn join(
             format!("you are logged in as {:?} and cannot add {id:?}", me.id),
         ));
     }
-    let Some(record) = server.store.topic(&topic).await? else {
+    let record = add_member(server, &topic, &id).await?;
+    peer.send(&Command::LocateTopicMsgAddr {
+        addr: record.home.clone(),
+        topic,
+    });
+    Ok(())
+}
+
+/// Adds `id` to the topic's members and says so on the topic channels; the topic's record.
+async fn add_member(server: &Server, topic: &str, id: &str) -> Result<TopicRecord, Reject> {
+    let Some(record) = server.store.topic(topic).await? else {
         return Err(Reject::new(
             ErrorCode::NoSuchTopic,
             format!("no topic named {topic:?}"),
         ));
     };
-    server.store.add_member(&topic, &id).await?;
-    peer.send(&Command::LocateTopicMsgAddr {
-        addr: record.home.clone(),
-        topic,
-    });
+    server.store.add_member(topic, id).await?;
     if server.channels.has(Channel::TopicStatus) || server.channels.has(Channel::StoreTopicInfo) {
         let members = server.store.members(&record.name).await?;
         publish(server, &record, members);
     }
-    Ok(())
+    Ok(record)
 }
 
 /// `SEND_MESSAGE_TOPIC [topic, msg]`: every member gets `RESP_MESSAGE_TOPIC`, the sender
@@ -92,13 +110,12 @@ pub(crate) async fn send(
     deliver(server, &topic, &members, &msg, &me.id, &uuid, sent_at_ms);
     server.publish(
         Channel::TopicSync,
-        Command::SendMessageTopic {
+        LevelFrames::of(Command::SendMessageTopic {
             topic,
             msg,
             from: Some(me.id.clone()),
             uuid: Some(uuid),
-        }
-        .to_frame(),
+        }),
     );
     Ok(())
 }
@@ -127,22 +144,17 @@ fn deliver(
     sent_at_ms: u64,
 ) {
     let key = message_key(uuid);
-    let mut frame = None;
+    // Encoded for a level only once a member at that level is found.
+    let mut frames = LevelFrames::of(Command::RespMessageTopic(TopicMessage {
+        topic: topic.to_string(),
+        msg: msg.to_string(),
+        from: from.to_string(),
+        uuid: Some(uuid.to_string()),
+        sent_at_ms: Some(sent_at_ms),
+    }));
     for member in members {
         for s in server.sessions.get(member) {
-            let f = frame
-                .get_or_insert_with(|| {
-                    Command::RespMessageTopic(TopicMessage {
-                        topic: topic.to_string(),
-                        msg: msg.to_string(),
-                        from: from.to_string(),
-                        uuid: Some(uuid.to_string()),
-                        sent_at_ms: Some(sent_at_ms),
-                    })
-                    .to_frame()
-                })
-                .clone();
-            if server.deliver(&s, key, f, false) {
+            if server.deliver(&s, key, &mut frames, false) {
                 server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -164,21 +176,19 @@ fn publish(server: &Server, record: &TopicRecord, members: Vec<String>) {
         };
         server.publish(
             Channel::TopicStatus,
-            Command::CacheTopic {
+            LevelFrames::of(Command::CacheTopic {
                 topic: record.name.clone(),
                 data: serde_json::to_value(cache).unwrap_or_default(),
-            }
-            .to_frame(),
+            }),
         );
     }
     if server.channels.has(Channel::StoreTopicInfo) {
         server.publish(
             Channel::StoreTopicInfo,
-            Command::StoreTopic {
+            LevelFrames::of(Command::StoreTopic {
                 topic: record.name.clone(),
                 data: serde_json::to_value(event).unwrap_or_default(),
-            }
-            .to_frame(),
+            }),
         );
     }
 }
