@@ -12,6 +12,7 @@ mod heartbeat;
 mod inspect;
 mod load;
 mod monitor;
+mod original;
 mod p2p;
 mod pipeline;
 mod restart;
