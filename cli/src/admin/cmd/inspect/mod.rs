@@ -274,6 +274,8 @@ async fn sessions(target: &Target, json: bool) -> Result<ExitCode> {
                     conn: s.conn,
                     client_addr: s.client_addr,
                     since_ms: s.since_ms,
+                    level: s.level.to_string(),
+                    client_name: s.client_name,
                 }));
             }
             Ok(other) => unreachable

@@ -17,6 +17,8 @@ fn sessions_are_a_table_with_a_summary() {
             conn: 3,
             client_addr: "127.0.0.1:40000".into(),
             since_ms: 0,
+            level: "fishchat".into(),
+            client_name: Some("fishchat-chat/0.1.0".into()),
         },
         SessionRow {
             id: "alice".into(),
@@ -24,20 +26,26 @@ fn sessions_are_a_table_with_a_summary() {
             conn: 12,
             client_addr: "127.0.0.1:40001".into(),
             since_ms: 0,
+            level: "original".into(),
+            client_name: None,
         },
     ];
     let text = plain(&sessions_text(&rows));
     let lines: Vec<&str> = text.lines().collect();
     assert!(
-        lines[0].starts_with("ID     MSG_SERVER       CONN  CLIENT_ADDR      SINCE"),
+        lines[0].starts_with(
+            "ID     MSG_SERVER       CONN  CLIENT_ADDR      LEVEL     CLIENT               SINCE"
+        ),
         "{text}"
     );
     assert!(
-        lines[1].starts_with("alice  127.0.0.1:19000     3  127.0.0.1:40000  "),
+        lines[1].starts_with(
+            "alice  127.0.0.1:19000     3  127.0.0.1:40000  fishchat  fishchat-chat/0.1.0  "
+        ),
         "{text}"
     );
     assert!(
-        lines[2].starts_with("alice  127.0.0.1:19001    12  "),
+        lines[2].starts_with("alice  127.0.0.1:19001    12  127.0.0.1:40001  original  -   "),
         "{text}"
     );
     assert_eq!(lines[3], "2 connections of 1 id on 2 msg_servers");

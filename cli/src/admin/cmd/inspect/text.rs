@@ -170,19 +170,34 @@ pub(super) struct SessionRow {
     pub(super) conn: u64,
     pub(super) client_addr: String,
     pub(super) since_ms: u64,
+    /// The connection's protocol level: "original" or "fishchat".
+    pub(super) level: String,
+    /// What the client called itself in `HELLO`.
+    pub(super) client_name: Option<String>,
 }
 
 pub(super) fn sessions_text(rows: &[SessionRow]) -> String {
     if rows.is_empty() {
         return "no one is logged in\n".into();
     }
-    let mut t = Table::new(&["ID", "MSG_SERVER", "CONN", "CLIENT_ADDR", "SINCE"]).right(&[2]);
+    let mut t = Table::new(&[
+        "ID",
+        "MSG_SERVER",
+        "CONN",
+        "CLIENT_ADDR",
+        "LEVEL",
+        "CLIENT",
+        "SINCE",
+    ])
+    .right(&[2]);
     for r in rows {
         t.row(vec![
             r.id.clone(),
             r.server.clone(),
             r.conn.to_string(),
             r.client_addr.clone(),
+            r.level.clone(),
+            r.client_name.clone().unwrap_or_else(|| "-".into()),
             time(r.since_ms),
         ]);
     }

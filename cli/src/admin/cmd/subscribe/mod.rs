@@ -21,7 +21,7 @@ use clap::Args;
 use fishchat_cli::target::{Target, TargetArgs};
 use fishchat_cluster::config::{Common, LinkConfig};
 use fishchat_cluster::link::{self, LinkEvent};
-use fishchat_cluster::protocol::events::{SessionEvent, TopicEvent};
+use fishchat_cluster::protocol::events::{DropEvent, SessionEvent, TopicEvent};
 use fishchat_cluster::protocol::{Channel, Command};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
@@ -248,7 +248,7 @@ pub fn parse_channels(patterns: &[String]) -> Result<Vec<Channel>> {
 /// The channel an event travels on: each kind of event has exactly one.
 fn channel_of(c: &Command) -> Option<Channel> {
     Some(match c {
-        Command::CacheSession { .. } => Channel::ClientStatus,
+        Command::CacheSession { .. } | Command::FrameDropped { .. } => Channel::ClientStatus,
         Command::StoreSession { .. } => Channel::StoreClientInfo,
         Command::CacheTopic { .. } => Channel::TopicStatus,
         Command::StoreTopic { .. } => Channel::StoreTopicInfo,
@@ -436,6 +436,31 @@ impl Printer {
                 from.as_deref().unwrap_or("?"),
                 paint(DIM, short(uuid))
             ),
+            Command::FrameDropped { code, data } => {
+                let ev: DropEvent = serde_json::from_value(data.clone()).unwrap_or_default();
+                let who = if ev.client_id.is_empty() {
+                    format!("conn {} from {}", ev.id, ev.client_addr)
+                } else {
+                    format!("{} (conn {})", paint(NAME, &ev.client_id), ev.id)
+                };
+                let times = if ev.dropped > 1 {
+                    format!(" ×{}", ev.dropped)
+                } else {
+                    String::new()
+                };
+                let cmd = if ev.cmd.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", ev.cmd)
+                };
+                let closed = if ev.closed { ", disconnected" } else { "" };
+                // Quoted: the detail may hold what the client sent.
+                format!(
+                    "{who} {}{times}{cmd}: {code} {:?}{closed}",
+                    paint(WARN, "original-level frame dropped"),
+                    ev.detail
+                )
+            }
             other => {
                 let env = other.to_envelope();
                 format!("{} {}", env.cmd, env.args.join(" "))
@@ -455,7 +480,7 @@ impl Printer {
 
 /// The beat's numbers, those it has, in a fixed order.
 fn beat(m: &Map<String, Value>) -> String {
-    const FIELDS: [(&str, &str); 10] = [
+    const FIELDS: [(&str, &str); 11] = [
         ("SessionNum", "sessions"),
         ("ClientNum", "clients"),
         ("TopicNum", "topics"),
@@ -465,6 +490,7 @@ fn beat(m: &Map<String, Value>) -> String {
         ("PendingAcks", "pending_acks"),
         ("OfflineDepth", "offline"),
         ("SlowDrops", "slow_drops"),
+        ("OriginalDrops", "original_drops"),
         ("UptimeSecs", "up_secs"),
     ];
     let parts: Vec<String> = FIELDS
