@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use fishchat_cli::bench::{self, report::Report, Live, Options, Scenario, Target};
 use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::protocol::Level;
 
 async fn cluster(dir: &Path) -> LocalCluster {
     let mut o = LocalOptions::new(dir, "smoke-secret", Ports::any(2));
@@ -105,6 +106,24 @@ async fn every_scenario_runs_and_loses_nothing() {
     let r = run(&o).await;
     assert_eq!(r.target, "floor (in-process echo server)");
 
+    c.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fishchat_level_runs_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cluster(dir.path()).await;
+    for scenario in [Scenario::P2p, Scenario::Topic] {
+        let mut o = options(scenario, &c);
+        o.level = Level::Fishchat;
+        o.across = true;
+        // Senders get receipts at this level: they must not count as errors or deliveries.
+        let r = run(&o).await;
+        assert_eq!(r.level, "fishchat");
+        assert_eq!(r.delivered, r.expected, "{r:#?}");
+    }
+    let r = run(&options(Scenario::P2p, &c)).await;
+    assert_eq!(r.level, "original", "the default");
     c.shutdown().await.unwrap();
 }
 

@@ -30,7 +30,13 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 pub async fn run(opts: &Options, live: Arc<Live>) -> Result<Report> {
     let load_before = load_average();
     let target = opts.target.as_ref().expect("checked by Options::check");
-    let mut servers = msg_servers(target, if opts.across { 2 } else { 1 }, opts.timeout).await?;
+    let mut servers = msg_servers(
+        target,
+        if opts.across { 2 } else { 1 },
+        opts.level,
+        opts.timeout,
+    )
+    .await?;
     if !opts.across {
         servers.truncate(1);
     }
@@ -73,11 +79,11 @@ pub async fn run(opts: &Options, live: Arc<Live>) -> Result<Report> {
             end.clone(),
             holds.clone(),
         );
-        let (timeout, pid) = (opts.timeout, opts.server_pid);
+        let (timeout, pid, level) = (opts.timeout, opts.server_pid, opts.level);
         setups.spawn(async move {
             let src = sources.pick();
             let t0 = live.clock.now_ns();
-            let r = Session::login(addr, src, &id, timeout).await;
+            let r = Session::login(addr, src, &id, level, timeout).await;
             live.done.fetch_add(1, Ordering::Relaxed);
             match r {
                 Ok(s) => {
@@ -135,6 +141,7 @@ pub async fn run(opts: &Options, live: Arc<Live>) -> Result<Report> {
     };
     Ok(Report {
         scenario: opts.scenario.name().into(),
+        level: opts.level.to_string(),
         target: describe(&opts.target),
         msg_servers: servers.iter().map(|s| s.to_string()).collect(),
         across: opts.across,

@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use fishchat_cluster::protocol::Level;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -93,6 +94,9 @@ pub struct Options {
     pub sources: Option<usize>,
     /// How long a login, or the drain after a run, may take.
     pub timeout: Duration,
+    /// The protocol level of every connection: the original's (the default, so any
+    /// FishChat server can be measured) or fishchat's (`HELLO` first; receipts come).
+    pub level: Level,
 }
 
 impl Options {
@@ -110,6 +114,7 @@ impl Options {
             server_pid: None,
             sources: None,
             timeout: Duration::from_secs(10),
+            level: Level::Original,
         }
     }
 
@@ -230,6 +235,7 @@ const MAX_GATEWAY_ASKS: usize = 256;
 pub async fn msg_servers(
     target: &Target,
     want: usize,
+    level: Level,
     timeout: Duration,
 ) -> Result<Vec<SocketAddr>> {
     let names = match target {
@@ -251,7 +257,7 @@ pub async fn msg_servers(
                 if i >= want.max(2) * 4 && seen.len() >= want {
                     break;
                 }
-                let addr = wire::ask_gateway(gw_addr, timeout)
+                let addr = wire::ask_gateway(gw_addr, level, timeout)
                     .await
                     .with_context(|| format!("asking the gateway {gw} for a msg_server"))?;
                 if !seen.contains(&addr) {
@@ -324,7 +330,7 @@ async fn login_all(
         futures::stream::iter(who)
             .map(|(addr, id)| async move {
                 let src = sources.pick();
-                let r = Session::login(addr, src, &id, opts.timeout).await;
+                let r = Session::login(addr, src, &id, opts.level, opts.timeout).await;
                 live.done.fetch_add(1, Ordering::Relaxed);
                 r.map_err(|e| (e, src))
             })
@@ -419,6 +425,7 @@ fn message_report(
     let secs = m.elapsed.as_secs_f64();
     Report {
         scenario: opts.scenario.name().into(),
+        level: opts.level.to_string(),
         target: describe(&opts.target),
         msg_servers: servers.iter().map(|s| s.to_string()).collect(),
         across: opts.across,

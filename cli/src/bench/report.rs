@@ -35,6 +35,9 @@ impl Latency {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub scenario: String,
+    /// The protocol level the tool's connections spoke: "original" (only the original's
+    /// commands, as any FishChat server takes them) or "fishchat" (`HELLO` first).
+    pub level: String,
     /// What was measured: "gateway 127.0.0.1:17000", "floor (in-process echo server)".
     pub target: String,
     /// The msg_servers the clients were on.
@@ -121,6 +124,7 @@ impl Report {
     pub fn table(&self) -> String {
         let mut rows: Vec<(&str, String)> = vec![
             ("scenario", self.scenario.clone()),
+            ("level", self.level.clone()),
             ("target", self.target.clone()),
         ];
         if !self.msg_servers.is_empty() {
@@ -213,6 +217,7 @@ mod tests {
         }
         Report {
             scenario: "p2p".into(),
+            level: "original".into(),
             target: "cluster file x".into(),
             msg_servers: vec!["127.0.0.1:1".into()],
             across: false,

@@ -26,7 +26,13 @@ use super::{
 pub async fn run(opts: &Options, live: Arc<Live>) -> Result<Report> {
     let load_before = load_average();
     let target = opts.target.as_ref().expect("checked by Options::check");
-    let mut servers = msg_servers(target, if opts.across { 2 } else { 1 }, opts.timeout).await?;
+    let mut servers = msg_servers(
+        target,
+        if opts.across { 2 } else { 1 },
+        opts.level,
+        opts.timeout,
+    )
+    .await?;
     if !opts.across {
         servers.truncate(1);
     }

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use fishchat_cluster::protocol::{FrameCodec, FrameError};
+use fishchat_cluster::protocol::{FrameCodec, FrameError, Level};
 use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -51,6 +51,15 @@ pub fn push_frame(out: &mut Vec<u8>, cmd: &str, args: &[&str]) {
     out.extend_from_slice(b"]}\n");
     let len = (out.len() - start - 4) as u32;
     out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// At the fishchat level, the `HELLO` that opens a connection (its `HELLO_OK` is passed
+/// over like any frame the tool does not wait for); nothing at the original level.
+pub fn push_hello(out: &mut Vec<u8>, level: Level) {
+    if level == Level::Fishchat {
+        let version = fishchat_cluster::protocol::level::VERSION.to_string();
+        push_frame(out, "HELLO", &[&version, "fishchat-bench"]);
+    }
 }
 
 /// A JSON string. The tool's own ids and bodies need no escaping; what the server hands
@@ -270,6 +279,7 @@ impl Session {
         addr: SocketAddr,
         src: Option<std::net::Ipv4Addr>,
         id: &str,
+        level: Level,
         timeout: Duration,
     ) -> Result<Session, SetupError> {
         let stream = tokio::time::timeout(timeout, net::connect(addr, src))
@@ -283,6 +293,7 @@ impl Session {
         let mut s = Session::from_stream(stream, id);
         let probe = format!("probe;{id}");
         let mut out = Vec::with_capacity(256);
+        push_hello(&mut out, level);
         push_frame(&mut out, "SEND_CLIENT_ID", &[id]);
         push_frame(&mut out, "SEND_MESSAGE_P2P", &[id, &probe, id]);
         s.write(addr, &out, "login").await?;
@@ -375,7 +386,11 @@ impl Session {
 
 /// Asks a gateway for a msg_server: `REQ_MSG_SERVER []` → `SELECT_MSG_SERVER_FOR_CLIENT
 /// [addr]`.
-pub async fn ask_gateway(gateway: SocketAddr, timeout: Duration) -> Result<String, SetupError> {
+pub async fn ask_gateway(
+    gateway: SocketAddr,
+    level: Level,
+    timeout: Duration,
+) -> Result<String, SetupError> {
     let stream = tokio::time::timeout(timeout, net::connect(gateway, None))
         .await
         .map_err(|_| SetupError::Timeout {
@@ -389,6 +404,7 @@ pub async fn ask_gateway(gateway: SocketAddr, timeout: Duration) -> Result<Strin
         })?;
     let mut s = Session::from_stream(stream, "");
     let mut out = Vec::new();
+    push_hello(&mut out, level);
     push_frame(&mut out, "REQ_MSG_SERVER", &[]);
     s.write(gateway, &out, "REQ_MSG_SERVER").await?;
     s.await_frame(gateway, "REQ_MSG_SERVER", timeout, |f| {
@@ -402,6 +418,22 @@ mod tests {
     use super::*;
     use fishchat_cluster::protocol::P2pMessage;
     use fishchat_cluster::protocol::{Body, Command};
+
+    #[test]
+    fn hello_opens_only_a_fishchat_level_connection() {
+        let mut out = Vec::new();
+        push_hello(&mut out, Level::Original);
+        assert!(out.is_empty());
+        push_hello(&mut out, Level::Fishchat);
+        let env = Body::parse_envelope(&out[4..]).unwrap();
+        assert!(matches!(
+            Command::from_envelope(env).unwrap(),
+            Command::Hello {
+                version: 1,
+                client: Some(_)
+            }
+        ));
+    }
 
     #[test]
     fn frames_are_what_the_protocol_crate_reads() {

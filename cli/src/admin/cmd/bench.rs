@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use fishchat_cli::bench::{self, Live, Options, Phase, Scenario, Target};
 use fishchat_cli::target::TargetArgs;
+use fishchat_cluster::protocol::Level;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Load a FishChat server and measure it: p2p, topic fanout, idle connections, or this
@@ -81,6 +82,12 @@ pub struct Bench {
     #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
 
+    /// The protocol level the tool speaks: `original` (only the original's commands, so
+    /// the original server can be measured the same way) or `fishchat` (`HELLO` first, as
+    /// fishchat's own clients do; senders then also get receipts).
+    #[arg(long, value_enum, default_value_t = LevelArg::Original)]
+    level: LevelArg,
+
     /// One JSON object instead of a table (the default when stdout is not a terminal).
     #[arg(long)]
     json: bool,
@@ -110,6 +117,10 @@ impl Bench {
         opts.server_pid = self.server_pid;
         opts.sources = self.sources.map(|n| n as usize);
         opts.timeout = self.timeout;
+        opts.level = match self.level {
+            LevelArg::Original => Level::Original,
+            LevelArg::Fishchat => Level::Fishchat,
+        };
 
         let live = Arc::new(Live::new());
         let show = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
@@ -208,4 +219,11 @@ mod tests {
         assert!(parse_duration("ten").unwrap_err().contains("10s"));
         assert!(parse_duration("5d").unwrap_err().contains("unknown unit"));
     }
+}
+
+/// `--level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LevelArg {
+    Original,
+    Fishchat,
 }
