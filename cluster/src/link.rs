@@ -187,6 +187,8 @@ async fn session(
     );
 
     let mut up = false;
+    // The answer to HELLO came (HELLO_OK, or an older server's UNKNOWN_CMD).
+    let mut hello = false;
     let mut ping = tokio::time::interval(cfg.ping_every);
     ping.tick().await;
     loop {
@@ -207,7 +209,20 @@ async fn session(
         let event = match Body::parse(&body) {
             Ok(Body::Bare(m)) => LinkEvent::Beat(m),
             Ok(Body::Envelope(env)) => match Command::from_envelope(env) {
-                Ok(Command::HelloOk { .. }) => continue,
+                Ok(Command::HelloOk { .. }) => {
+                    hello = true;
+                    continue;
+                }
+                // A msg_server from before the protocol levels: it serves the link all the
+                // same (it never had an original level to keep from us).
+                Ok(Command::Error {
+                    code: ErrorCode::UnknownCmd,
+                    ..
+                }) if !up && !hello => {
+                    hello = true;
+                    tracing::warn!(server = %handle.addr, "msg_server does not know HELLO: an older version");
+                    continue;
+                }
                 Ok(Command::SyncDone { .. }) if !up => {
                     up = true;
                     *handle.current.lock().unwrap_or_else(|p| p.into_inner()) =

@@ -188,6 +188,11 @@ impl Client {
             client: Some(opts.client_name.clone()),
         };
         match client.call(&hello).await {
+            Ok(Command::HelloOk { version, .. }) if version == 0 || version > VERSION => {
+                Err(ClientError::Unexpected(format!(
+                    "{addr} settled on fishchat level version {version}; this client speaks 1 to {VERSION}"
+                )))
+            }
             Ok(Command::HelloOk {
                 version,
                 server,
@@ -206,6 +211,12 @@ impl Client {
             ))),
             Err(ClientError::Timeout(t)) => Err(ClientError::Unexpected(format!(
                 "{addr} did not answer HELLO within {t:?}: not a fishchat server?"
+            ))),
+            Err(ClientError::Server {
+                code: ErrorCode::UnknownCmd,
+                ..
+            }) => Err(ClientError::Unexpected(format!(
+                "{addr} does not know HELLO: a server from before fishchat's protocol levels"
             ))),
             Err(e) => Err(e),
         }

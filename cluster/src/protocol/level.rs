@@ -104,7 +104,8 @@ impl Command {
             match original_arity(&env.cmd) {
                 Some(n) => env.args.truncate(n),
                 None => {
-                    return Err(super::CommandError::UnknownCmd(env.cmd).into());
+                    let name = super::command::clip(&env.cmd, super::command::QUOTED);
+                    return Err(super::CommandError::UnknownCmd(name).into());
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! connections and the `ROLE_STATUS` port.
 
 mod accept;
+mod budget;
 mod fleet;
 pub mod gateway;
 mod hello;

@@ -18,8 +18,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::accept::accept_loop;
+use super::budget::Budget;
 use super::hello;
 use crate::outbox::Outbox;
+use crate::protocol::command::clip;
 use crate::protocol::level::{feature, is_hello};
 use crate::protocol::{Command, ErrorCode, FrameCodec, FrameError, Level};
 
@@ -34,7 +36,12 @@ pub(crate) struct Listener {
     pub role: &'static str,
     pub max_frame: usize,
     pub drops: Arc<AtomicU64>,
+    /// Log lines about dropped frames, a second, for all its connections together.
+    reports: Arc<Budget>,
 }
+
+/// How many dropped frames one listener logs a second, at most.
+const DROP_REPORTS_PER_SEC: u32 = 10;
 
 impl Listener {
     pub fn new(role: &'static str, max_frame: usize) -> Listener {
@@ -42,6 +49,26 @@ impl Listener {
             role,
             max_frame,
             drops: Arc::default(),
+            reports: Arc::new(Budget::new(DROP_REPORTS_PER_SEC)),
+        }
+    }
+
+    /// A frame from an original-level connection refused without a word: counted, and
+    /// logged where the budget allows (`dropped`: this connection's count so far).
+    fn dropped(&self, peer: Option<std::net::SocketAddr>, answer: &Command, dropped: u64) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+        if self.reports.take() {
+            let answer = match answer {
+                Command::Error { code, detail } => format!("{code} {}", clip(detail, 256)),
+                other => other.name().to_string(),
+            };
+            tracing::info!(
+                role = self.role,
+                ?peer,
+                answer,
+                dropped,
+                "original-level frame dropped"
+            );
         }
     }
 
@@ -97,7 +124,10 @@ pub(crate) async fn answer_loop<F>(
                     Some(frame) => {
                         let _ = outbox.send(frame);
                     }
-                    None => dropped += 1,
+                    None => {
+                        dropped += 1;
+                        listener.dropped(peer, &refusal, dropped);
+                    }
                 }
                 break;
             }
@@ -132,29 +162,15 @@ pub(crate) async fn answer_loop<F>(
                 Some(frame) => {
                     let _ = outbox.send(frame);
                 }
-                // What the original level has no frame for: an ERROR, dropped. The first is
-                // logged; the rest are counted, and summed up when the connection ends.
+                // What the original level has no frame for: an ERROR, dropped.
                 None => {
                     dropped += 1;
-                    if dropped == 1 {
-                        tracing::info!(role = listener.role, ?peer, answer = ?c, "original-level frame dropped");
-                    }
+                    listener.dropped(peer, &c, dropped);
                 }
             }
         }
         if close {
             break;
-        }
-    }
-    if dropped > 0 {
-        listener.drops.fetch_add(dropped, Ordering::Relaxed);
-        if dropped > 1 {
-            tracing::info!(
-                role = listener.role,
-                ?peer,
-                dropped,
-                "original-level frames dropped on this connection"
-            );
         }
     }
     outbox.finish(FINISH_GRACE).await;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{CommandError, MAX_NAME_LEN};
+use super::{clip, CommandError, MAX_NAME_LEN, QUOTED};
 
 /// Reads arguments in order, by name, and refuses leftovers.
 pub(super) struct Args<'a> {
@@ -90,7 +90,7 @@ impl<'a> Args<'a> {
     pub(super) fn finish<T>(mut self, value: T) -> Result<T, CommandError> {
         let left = self.args.len();
         if left > 0 {
-            let first = self.args.next().unwrap_or_default();
+            let first = clip(&self.args.next().unwrap_or_default(), QUOTED);
             return Err(self.bad(format!(
                 "{left} unexpected extra argument(s), first {first:?}"
             )));

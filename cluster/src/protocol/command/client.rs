@@ -72,9 +72,15 @@ codec! {
         },
         with_sender(vec![s(topic), s(msg)], from, uuid);
     "HELLO", Command::Hello { version, client },
-        |a| Command::Hello {
-            version: a.u64("version")?,
-            client: a.opt_name("client_name")?,
+        |a| {
+            let hello = Command::Hello {
+                version: a.u64("version")?,
+                client: a.opt_name("client_name")?,
+            };
+            // A later version may say more: what this one does not know is ignored, so the
+            // two settle on the version this one speaks.
+            a.rest();
+            hello
         },
         {
             let mut v = vec![version.to_string()];

@@ -33,6 +33,23 @@ use args::Args;
 /// Ids and topic names: at most this many bytes.
 pub const MAX_NAME_LEN: usize = 256;
 
+/// How much of what a client sent an error quotes: a frame of 1 MiB must not make an `ERROR`
+/// (or a report of it) of 1 MiB.
+pub(crate) const QUOTED: usize = 64;
+
+/// `s` as an error or a report quotes it: at most `max` bytes, cut on a character boundary,
+/// with the length it had.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
 /// One protocol command, in either direction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -292,7 +309,7 @@ impl Command {
             .or_else(|| delivery::decode(&cmd, &mut a))
             .or_else(|| internal::decode(&cmd, &mut a))
             .or_else(|| admin::decode(&cmd, &mut a))
-            .unwrap_or_else(|| Err(CommandError::UnknownCmd(cmd.clone())))?;
+            .unwrap_or_else(|| Err(CommandError::UnknownCmd(clip(&cmd, QUOTED))))?;
         a.finish(c)
     }
 
@@ -347,7 +364,7 @@ impl ParseError {
         }
     }
 
-    /// The command the frame named, where it is one of ours with bad arguments.
+    /// The command the frame named, where it is one of this protocol's, with bad arguments.
     pub fn command(&self) -> Option<&str> {
         match self {
             ParseError::Command(CommandError::BadArgs { cmd, .. }) => Some(cmd),

@@ -34,8 +34,9 @@ const FEATURES: &[&str] = &[
 pub(super) async fn batch(server: &Arc<Server>, peer: &mut Peer, bodies: Vec<Bytes>) {
     let mut run = p2p::Run::default();
     for body in bodies {
-        if peer.outbox.is_closed() {
-            // Cut meanwhile (an original client that cannot be served): the rest is not read.
+        if peer.ended.load(std::sync::atomic::Ordering::Relaxed) {
+            // Disconnected meanwhile (an original client that cannot be served): the rest of
+            // what it sent is not acted on.
             break;
         }
         peer.frames += 1;

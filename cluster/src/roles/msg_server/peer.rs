@@ -9,7 +9,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -72,6 +72,9 @@ pub(crate) struct Peer {
     pub client_name: Option<String>,
     /// Refusals at the original level not reported yet (see [`super::refuse`]).
     pub dropped: Mutex<Dropped>,
+    /// Disconnected as an original client that cannot be served: nothing more it sent is
+    /// acted on.
+    pub ended: AtomicBool,
 }
 
 /// A connection's dropped frames at the original level, reported at most once a second.
@@ -96,6 +99,7 @@ impl Peer {
             frames: 0,
             client_name: None,
             dropped: Mutex::new(Dropped::default()),
+            ended: AtomicBool::new(false),
         }
     }
 

@@ -1,14 +1,16 @@
 //! Refusing a command. At the fishchat level the client is answered `ERROR`. At the original
 //! level it is sent nothing (the original's clients take any frame for a message, and crash
 //! on ours): the refusal is counted (`original_drops`), logged and published as
-//! `FRAME_DROPPED` on `/sysctrl/client-status`, at most once a second per connection, each
-//! report saying how many frames it stands for.
+//! `FRAME_DROPPED` on `/sysctrl/client-status`, at most once a second per connection and
+//! [`super::server::Server::drop_reports`] a second in all, each report saying how many
+//! frames it stands for. Reports quote at most a few hundred bytes of what the client sent.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::peer::{Peer, Reject};
 use super::server::Server;
+use crate::protocol::command::clip;
 use crate::protocol::events::DropEvent;
 use crate::protocol::{Channel, Command, Level, LevelFrames};
 
@@ -31,6 +33,7 @@ pub(crate) fn refuse(server: &Server, peer: &Peer, cmd: Option<&str>, reject: Re
 /// refused): reported, then disconnected without a word.
 pub(crate) fn close_original(server: &Server, peer: &Peer, cmd: Option<&str>, reject: Reject) {
     dropped(server, peer, cmd, &reject, true);
+    peer.ended.store(true, Ordering::Relaxed);
     peer.outbox.cut();
 }
 
@@ -57,7 +60,8 @@ fn dropped(server: &Server, peer: &Peer, cmd: Option<&str>, reject: &Reject, clo
         d.unreported += 1;
         d.last_code = Some(reject.code);
         let due = closed || d.last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY);
-        if !due {
+        // The server's budget is taken last, only by a report that is due.
+        if !due || !server.drop_reports.take() {
             return;
         }
         d.last_report = Some(Instant::now());
@@ -75,7 +79,10 @@ fn report(
     closed: bool,
 ) {
     let client = peer.session.as_ref().map(|s| s.id.as_str()).unwrap_or("");
-    let (code, detail) = (reject.code, reject.detail.as_str());
+    let code = reject.code;
+    // The refusals quote little of what the client sent; this keeps it so.
+    let detail = clip(&reject.detail, 256);
+    let detail = detail.as_str();
     tracing::info!(server = %server.addr, conn = peer.conn_id, peer = %peer.addr, client, cmd = cmd.unwrap_or(""), %code, detail, dropped = count, closed, "original-level frame dropped");
     if !server.channels.has(Channel::ClientStatus) {
         return;

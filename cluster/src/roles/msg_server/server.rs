@@ -16,7 +16,12 @@ use super::peer::{ConnId, Session};
 use crate::config::MsgServerConfig;
 use crate::outbox::{Outbox, SendError};
 use crate::protocol::{Channel, Level, LevelFrames};
+use crate::roles::budget::Budget;
 use crate::store::{SessionLoc, Store};
+
+/// How many dropped-frame reports (a log line and a `FRAME_DROPPED` each) one msg_server
+/// makes a second, at most, whatever the number of connections: the rest wait, counted.
+const DROP_REPORTS_PER_SEC: u32 = 20;
 
 /// State shared by every connection of one msg_server.
 pub(crate) struct Server {
@@ -27,6 +32,9 @@ pub(crate) struct Server {
     pub sessions: Sessions,
     pub channels: Channels,
     pub stats: Stats,
+    /// Reports of frames dropped at the original level, for the whole server (see
+    /// [`super::refuse`]).
+    pub drop_reports: Budget,
     next_conn_id: AtomicU64,
     pub started: Instant,
 }
@@ -46,6 +54,7 @@ impl Server {
             sessions: Sessions::default(),
             channels: Channels::default(),
             stats: Stats::new(topics_here),
+            drop_reports: Budget::new(DROP_REPORTS_PER_SEC),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
         }

@@ -144,17 +144,21 @@ fn deliver(
     sent_at_ms: u64,
 ) {
     let key = message_key(uuid);
-    // Encoded for a level only once a member at that level is found.
-    let mut frames = LevelFrames::of(Command::RespMessageTopic(TopicMessage {
-        topic: topic.to_string(),
-        msg: msg.to_string(),
-        from: from.to_string(),
-        uuid: Some(uuid.to_string()),
-        sent_at_ms: Some(sent_at_ms),
-    }));
+    // Made only once a member is found here, and encoded for a level only once a member at
+    // that level is.
+    let mut frames = None;
     for member in members {
         for s in server.sessions.get(member) {
-            if server.deliver(&s, key, &mut frames, false) {
+            let frames = frames.get_or_insert_with(|| {
+                LevelFrames::of(Command::RespMessageTopic(TopicMessage {
+                    topic: topic.to_string(),
+                    msg: msg.to_string(),
+                    from: from.to_string(),
+                    uuid: Some(uuid.to_string()),
+                    sent_at_ms: Some(sent_at_ms),
+                }))
+            });
+            if server.deliver(&s, key, frames, false) {
                 server.stats.msg_out.fetch_add(1, Ordering::Relaxed);
             }
         }

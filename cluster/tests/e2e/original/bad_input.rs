@@ -293,11 +293,9 @@ async fn next_drop(sub: &mut Raw) -> (ErrorCode, DropEvent) {
     }
 }
 
-#[tokio::test]
-async fn a_fishchat_subscriber_sees_what_an_original_client_had_dropped() {
-    let c = start(1).await;
-    let addr = c.file().msg_servers[0].clone();
-    let mut sub = Raw::fishchat(&addr).await;
+/// A fishchat-level subscriber to `/sysctrl/client-status`, confirmed.
+async fn client_status_subscriber(addr: &str) -> Raw {
+    let mut sub = Raw::fishchat(addr).await;
     sub.send(&Command::SubscribeChannel {
         channel: Channel::ClientStatus.as_str().into(),
         subscriber: "e2e".into(),
@@ -314,6 +312,14 @@ async fn a_fishchat_subscriber_sees_what_an_original_client_had_dropped() {
             token: "sub".into()
         })
     );
+    sub
+}
+
+#[tokio::test]
+async fn a_fishchat_subscriber_sees_what_an_original_client_had_dropped() {
+    let c = start(1).await;
+    let addr = c.file().msg_servers[0].clone();
+    let mut sub = client_status_subscriber(&addr).await;
 
     let mut orig = OriginalClient::at(&addr, "orig").await;
     orig.send(&env("JOIN_TOPIC", &["t"])).await;
@@ -337,4 +343,31 @@ async fn a_fishchat_subscriber_sees_what_an_original_client_had_dropped() {
     let (code, ev) = next_drop(&mut sub).await;
     assert_eq!(code, ErrorCode::Forbidden, "{ev:?}");
     assert!(ev.closed, "{ev:?}");
+}
+
+/// What a client sends is quoted in a report, but only a little of it: a frame just under
+/// the limit must not make an event over the limit, which would cut the subscribers' links.
+#[tokio::test]
+async fn a_huge_unknown_command_makes_a_small_report() {
+    let c = start(1).await;
+    let addr = c.file().msg_servers[0].clone();
+    let mut sub = client_status_subscriber(&addr).await;
+    let mut orig = OriginalClient::at(&addr, "orig").await;
+    // Quotes double when escaped: 400,000 of them are 800 KB on the wire.
+    orig.send(&env(&"\"".repeat(400_000), &[])).await;
+    orig.send(&env("SEND_MESSAGE_P2P", &["bob", "x", "mallory"]))
+        .await;
+    orig.barrier().await;
+    let (code, ev) = next_drop(&mut sub).await;
+    assert_eq!(code, ErrorCode::UnknownCmd, "{ev:?}");
+    assert!(ev.detail.len() < 512, "{} bytes", ev.detail.len());
+    // The subscriber's connection is still up.
+    sub.send(&Command::Sync { token: "t".into() }).await;
+    loop {
+        match sub.recv().await {
+            Some(Command::SyncDone { token }) if token == "t" => break,
+            Some(_) => continue,
+            None => panic!("the subscriber was cut off"),
+        }
+    }
 }
