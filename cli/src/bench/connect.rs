@@ -22,24 +22,14 @@ use tokio_util::task::TaskTracker;
 use super::report::{load_average, Latency, Report};
 use super::stats::Counters;
 use super::wire::{push_frame, Session};
-use super::{describe, explain, msg_servers, net, run_tag, Live, Options, Phase};
+use super::{describe, explain, net, run_tag, scenario_servers, Live, Options, Phase};
 
 /// The original clients' heartbeat.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
 pub async fn run(opts: &Options, live: Arc<Live>) -> Result<Report> {
     let load_before = load_average();
-    let target = opts.target.as_ref().expect("checked by Options::check");
-    let mut servers = msg_servers(
-        target,
-        if opts.across { 2 } else { 1 },
-        opts.level,
-        opts.timeout,
-    )
-    .await?;
-    if !opts.across {
-        servers.truncate(1);
-    }
+    let servers = scenario_servers(opts).await?;
     let n = opts.clients;
     let limit = net::raise_file_limit(n as u64 + 256);
     let sources = Arc::new(net::Sources::for_target(servers[0], n, opts.sources));

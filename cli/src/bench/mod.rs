@@ -229,6 +229,18 @@ fn run_tag() -> String {
 /// The most `REQ_MSG_SERVER`s sent to find enough msg_servers.
 const MAX_GATEWAY_ASKS: usize = 256;
 
+/// The msg_servers a scenario runs on: the first of `opts.target`'s, or with `--across` all
+/// of them (at least two).
+pub async fn scenario_servers(opts: &Options) -> Result<Vec<SocketAddr>> {
+    let target = opts.target.as_ref().expect("checked by Options::check");
+    let want = if opts.across { 2 } else { 1 };
+    let mut servers = msg_servers(target, want, opts.level, opts.timeout).await?;
+    if !opts.across {
+        servers.truncate(1);
+    }
+    Ok(servers)
+}
+
 /// The msg_servers of `target`, resolved. A gateway is asked `REQ_MSG_SERVER` several
 /// times (it spreads its answers over the msg_servers that are up); `want` is how many
 /// distinct ones the scenario needs.

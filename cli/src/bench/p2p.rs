@@ -1,7 +1,7 @@
 //! The p2p scenario: `clients / 2` sender/receiver pairs. Each sender keeps `window`
 //! messages in flight to its receiver (`SEND_MESSAGE_P2P [to, msg, from]`); each receiver
 //! acks every message (`P2P_ACK [me, uuid]`) as a real client does. With `--across` the
-//! receivers are on other msg_servers than their senders, so every message goes through
+//! receivers are on other scenario_servers than their senders, so every message goes through
 //! the router.
 
 use std::sync::Arc;
@@ -11,21 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::flow::{drive, Dest, Kind, Producer, Receiver, Stream, Watcher};
 use super::report::{load_average, Report};
-use super::{finish, login_all, measure, message_report, msg_servers, net, run_tag, Live, Options};
+use super::{
+    finish, login_all, measure, message_report, net, run_tag, scenario_servers, Live, Options,
+};
 
 pub async fn run(opts: &Options, live: Arc<Live>) -> Result<Report> {
     let load_before = load_average();
-    let target = opts.target.as_ref().expect("checked by Options::check");
-    let mut servers = msg_servers(
-        target,
-        if opts.across { 2 } else { 1 },
-        opts.level,
-        opts.timeout,
-    )
-    .await?;
-    if !opts.across {
-        servers.truncate(1);
-    }
+    let servers = scenario_servers(opts).await?;
     let pairs = opts.clients / 2;
     let tag = run_tag();
     let who = (0..pairs)

@@ -19,23 +19,13 @@ use super::flow::{drive, Dest, Kind, Producer, Receiver, Stream};
 use super::report::{load_average, Report};
 use super::wire::{push_frame, Session};
 use super::{
-    explain, finish, login_all, measure, message_report, msg_servers, net, run_tag, Live, Options,
-    Phase,
+    explain, finish, login_all, measure, message_report, net, run_tag, scenario_servers, Live,
+    Options, Phase,
 };
 
 pub async fn run(opts: &Options, live: Arc<Live>) -> Result<Report> {
     let load_before = load_average();
-    let target = opts.target.as_ref().expect("checked by Options::check");
-    let mut servers = msg_servers(
-        target,
-        if opts.across { 2 } else { 1 },
-        opts.level,
-        opts.timeout,
-    )
-    .await?;
-    if !opts.across {
-        servers.truncate(1);
-    }
+    let servers = scenario_servers(opts).await?;
     let tag = run_tag();
     let topic = format!("{tag}-topic");
     let members = opts.members;

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::super::error_code::{ErrorCode, UnknownErrorCode};
 use super::{clip, CommandError, MAX_NAME_LEN, QUOTED};
 
 /// Reads arguments in order, by name, and refuses leftovers.
@@ -66,6 +67,13 @@ impl<'a> Args<'a> {
             }
             None => Ok(None),
         }
+    }
+
+    /// An error code, by its name (`ERROR`, `FRAME_DROPPED`).
+    pub(super) fn code(&mut self, name: &str) -> Result<ErrorCode, CommandError> {
+        let code = self.name(name)?;
+        code.parse()
+            .map_err(|e: UnknownErrorCode| self.bad(e.to_string()))
     }
 
     pub(super) fn opt_u64(&mut self, name: &str) -> Result<Option<u64>, CommandError> {

@@ -1,6 +1,5 @@
 //! Commands a msg_server sends its clients: messages, receipts, answers and errors.
 
-use super::super::error_code::UnknownErrorCode;
 use super::super::message::{P2pMessage, TopicMessage};
 use super::args::{codec, Args, Encoded};
 use super::{Command, CommandError};
@@ -63,15 +62,9 @@ codec! {
         |a| Command::SyncDone { token: a.opt().unwrap_or_default() },
         Encoded::args(vec![s(token)]);
     "ERROR", Command::Error { code, detail },
-        |a| {
-            let code = a.name("code")?;
-            let code = code
-                .parse()
-                .map_err(|e: UnknownErrorCode| a.bad(e.to_string()))?;
-            Command::Error {
-                code,
-                detail: a.opt().unwrap_or_default(),
-            }
+        |a| Command::Error {
+            code: a.code("code")?,
+            detail: a.opt().unwrap_or_default(),
         },
         Encoded::args(vec![s(code.as_str()), s(detail)]);
 }

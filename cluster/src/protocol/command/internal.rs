@@ -1,7 +1,6 @@
 //! Commands between the cluster's roles: channel subscriptions, routed messages, and the
 //! events published on the internal channels (their details in `AnyData`).
 
-use super::super::error_code::UnknownErrorCode;
 use super::args::{codec, Args, Encoded};
 use super::{Command, CommandError};
 
@@ -56,12 +55,6 @@ codec! {
         |a| Command::StoreTopic { topic: a.name("topic")?, data: a.data() },
         Encoded::with_data(vec![s(topic)], data);
     "FRAME_DROPPED", Command::FrameDropped { code, data },
-        |a| {
-            let code = a.name("code")?;
-            let code = code
-                .parse()
-                .map_err(|e: UnknownErrorCode| a.bad(e.to_string()))?;
-            Command::FrameDropped { code, data: a.data() }
-        },
+        |a| Command::FrameDropped { code: a.code("code")?, data: a.data() },
         Encoded::with_data(vec![s(code.as_str())], data);
 }
