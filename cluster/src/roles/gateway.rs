@@ -65,7 +65,6 @@ impl Gateway {
     fn status(&self) -> serde_json::Value {
         json!({
             "handed_out": self.handed_out.load(Ordering::Relaxed),
-            "original_drops": self.listener.original_drops(),
             "msg_servers": self.backends.iter().map(|b| json!({
                 "addr": b.link.addr(),
                 "up": self.is_up(b),
@@ -85,10 +84,7 @@ impl Gateway {
                     "no msg_server is up; try again shortly",
                 )),
             },
-            Command::RoleStatus => Reply::Send(Command::RoleStatusOk {
-                role: "gateway".into(),
-                data: self.status(),
-            }),
+            Command::RoleStatus => Reply::Send(self.listener.role_status(self.status())),
             other => wrong_role("gateway", &other),
         }
     }

@@ -35,7 +35,7 @@ const FEATURES: &[&str] = &[feature::SYNC, feature::ERRORS, feature::ROLE_STATUS
 pub(crate) struct Listener {
     pub role: &'static str,
     pub max_frame: usize,
-    pub drops: Arc<AtomicU64>,
+    drops: Arc<AtomicU64>,
     /// Log lines about dropped frames, a second, for all its connections together.
     reports: Arc<Budget>,
 }
@@ -72,8 +72,16 @@ impl Listener {
         }
     }
 
-    pub fn original_drops(&self) -> u64 {
-        self.drops.load(Ordering::Relaxed)
+    /// `ROLE_STATUS_OK` with the role's `data`, and this listener's `original_drops` beside.
+    pub fn role_status(&self, mut data: Value) -> Command {
+        if let Some(map) = data.as_object_mut() {
+            let drops = self.drops.load(Ordering::Relaxed);
+            map.insert("original_drops".into(), drops.into());
+        }
+        Command::RoleStatusOk {
+            role: self.role.into(),
+            data,
+        }
     }
 }
 
@@ -113,44 +121,19 @@ pub(crate) async fn answer_loop<F>(
             _ = cut.cancelled() => break,
             n = tokio::time::timeout(IDLE, frames.next()) => n,
         };
-        let body = match next {
-            Err(_) | Ok(None) => break,
-            Ok(Some(Err(FrameError::TooLong { len, max }))) => {
-                let refusal = Command::error(
-                    ErrorCode::FrameTooLong,
-                    format!("frame of {len} bytes is over the maximum of {max}; closing"),
-                );
-                match refusal.to_frame_at(level) {
-                    Some(frame) => {
-                        let _ = outbox.send(frame);
-                    }
-                    None => {
-                        dropped += 1;
-                        listener.dropped(peer, &refusal, dropped);
-                    }
+        let reply = match next {
+            Err(_) | Ok(None) | Ok(Some(Err(FrameError::Io(_)))) => break,
+            Ok(Some(Err(FrameError::TooLong { len, max }))) => Reply::SendAndClose(Command::error(
+                ErrorCode::FrameTooLong,
+                format!("frame of {len} bytes is over the maximum of {max}; closing"),
+            )),
+            Ok(Some(Ok(body))) => {
+                nth += 1;
+                if nth == 1 && is_hello(&body) {
+                    level = Level::Fishchat;
                 }
-                break;
+                answer(listener.role, &body, level, nth, &mut handler)
             }
-            Ok(Some(Err(FrameError::Io(_)))) => break,
-            Ok(Some(Ok(b))) => b,
-        };
-        nth += 1;
-        if nth == 1 && is_hello(&body) {
-            level = Level::Fishchat;
-        }
-        let reply = match Command::from_body_at(&body, level) {
-            Err(e) => Reply::Send(Command::error(e.code(), e.to_string())),
-            Ok(Command::SendPing) | Ok(Command::Error { .. }) | Ok(Command::SyncDone { .. }) => {
-                Reply::Nothing
-            }
-            Ok(Command::Hello { version, .. }) => {
-                match hello::answer(listener.role, nth, version, FEATURES) {
-                    Ok(ok) => Reply::Send(ok),
-                    Err((code, detail)) => Reply::Send(Command::error(code, detail)),
-                }
-            }
-            Ok(Command::Sync { token }) => Reply::Send(Command::SyncDone { token }),
-            Ok(c) => handler(c),
         };
         let (answer, close) = match reply {
             Reply::Send(c) => (Some(c), false),
@@ -176,6 +159,26 @@ pub(crate) async fn answer_loop<F>(
     outbox.finish(FINISH_GRACE).await;
 }
 
+/// The reply to `body`, the `nth` frame of a connection at `level`: what every role answers
+/// alike here, the rest by `handler`.
+fn answer<F>(role: &str, body: &[u8], level: Level, nth: u64, handler: &mut F) -> Reply
+where
+    F: FnMut(Command) -> Reply,
+{
+    match Command::from_body_at(body, level) {
+        Err(e) => Reply::Send(Command::error(e.code(), e.to_string())),
+        Ok(Command::SendPing) | Ok(Command::Error { .. }) | Ok(Command::SyncDone { .. }) => {
+            Reply::Nothing
+        }
+        Ok(Command::Hello { version, .. }) => match hello::answer(role, nth, version, FEATURES) {
+            Ok(ok) => Reply::Send(ok),
+            Err((code, detail)) => Reply::Send(Command::error(code, detail)),
+        },
+        Ok(Command::Sync { token }) => Reply::Send(Command::SyncDone { token }),
+        Ok(c) => handler(c),
+    }
+}
+
 /// The refusal for a command a role does not take.
 pub(crate) fn wrong_role(role: &str, c: &Command) -> Reply {
     Reply::Send(Command::error(
@@ -199,21 +202,9 @@ pub(crate) async fn serve(
         let shared = shared.clone();
         let cut = shutdown.child_token();
         async move {
-            let drops = shared.drops.clone();
+            let answers = shared.clone();
             answer_loop(stream, &shared, cut, move |c| match c {
-                Command::RoleStatus => {
-                    let mut data = status();
-                    if let Some(map) = data.as_object_mut() {
-                        map.insert(
-                            "original_drops".into(),
-                            drops.load(Ordering::Relaxed).into(),
-                        );
-                    }
-                    Reply::Send(Command::RoleStatusOk {
-                        role: role.into(),
-                        data,
-                    })
-                }
+                Command::RoleStatus => Reply::Send(answers.role_status(status())),
                 other => wrong_role(role, &other),
             })
             .await

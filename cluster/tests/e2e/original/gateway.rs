@@ -6,6 +6,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{env, locate, GRACE};
 use crate::harness::*;
+use fishchat_cluster::client::role_status;
 
 #[tokio::test]
 async fn the_gateway_answers_an_original_client_exactly_and_closes() {
@@ -56,6 +57,11 @@ async fn garbage_at_the_gateway_gets_no_error() {
         }
         Next::Silent => panic!("the gateway neither answered nor closed"),
     }
+
+    // Every frame dropped is counted, while its connection is still open.
+    let status = role_status(&gateway).await.unwrap();
+    let drops = status["original_drops"].as_u64().unwrap();
+    assert!(drops >= garbage.len() as u64, "{status}");
 }
 
 /// Bodies framed, for one write.
