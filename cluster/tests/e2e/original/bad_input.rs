@@ -204,8 +204,17 @@ async fn bad_input_before_login_is_dropped_and_the_connection_serves_on() {
     assert_eq!(c.store().pending_count("bob").await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn bad_input_after_login_is_dropped_and_the_connection_serves_on() {
+/// What the after-login table needs: two msg_servers, a topic `owned` of `owner`'s, and a
+/// message to bob, not acked (its uuid).
+pub(super) struct AfterLogin {
+    pub c: TestCluster,
+    pub servers: Vec<String>,
+    pub owner: fishchat_cluster::client::Client,
+    pub bob: fishchat_cluster::client::Client,
+    pub bob_uuid: String,
+}
+
+pub(super) async fn after_login_cluster() -> AfterLogin {
     let c = start(2).await;
     let servers = c.file().msg_servers.clone();
     let mut owner = login(&c, 0, "owner").await;
@@ -213,6 +222,24 @@ async fn bad_input_after_login_is_dropped_and_the_connection_serves_on() {
     let mut bob = login(&c, 1, "bob").await;
     owner.sender().send_p2p("bob", "keep this").unwrap();
     let (_, _, bob_uuid, _) = next_p2p(&mut bob).await;
+    AfterLogin {
+        c,
+        servers,
+        owner,
+        bob,
+        bob_uuid,
+    }
+}
+
+#[tokio::test]
+async fn bad_input_after_login_is_dropped_and_the_connection_serves_on() {
+    let AfterLogin {
+        c,
+        servers,
+        mut owner,
+        mut bob,
+        bob_uuid,
+    } = after_login_cluster().await;
 
     let mut orig = OriginalClient::at(&servers[0], "orig").await;
     for b in after_login(&bob_uuid) {
@@ -343,6 +370,8 @@ async fn a_fishchat_subscriber_sees_what_an_original_client_had_dropped() {
     let (code, ev) = next_drop(&mut sub).await;
     assert_eq!(code, ErrorCode::Forbidden, "{ev:?}");
     assert!(ev.closed, "{ev:?}");
+    let status = fishchat_cluster::client::role_status(&addr).await.unwrap();
+    assert!(status["original_drops"].as_u64().unwrap() >= 2, "{status}");
 }
 
 /// What a client sends is quoted in a report, but only a little of it: a frame just under

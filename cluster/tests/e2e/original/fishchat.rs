@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use fishchat_cluster::protocol::{Command, ErrorCode};
 
-use super::bad_input::{after_login, before_login, Answer, Bad};
+use super::bad_input::{after_login, after_login_cluster, before_login, AfterLogin, Answer, Bad};
 use crate::harness::*;
 
 /// Sends each bad input and checks its answer, then a barrier: nothing else came.
@@ -35,13 +35,13 @@ async fn expect_answers(raw: &mut Raw, table: Vec<Bad>) {
 
 #[tokio::test]
 async fn every_bad_input_keeps_its_error_at_the_fishchat_level() {
-    let c = start(2).await;
-    let servers = c.file().msg_servers.clone();
-    let mut owner = login(&c, 0, "owner").await;
-    owner.create_topic("owned").await.unwrap();
-    let mut bob = login(&c, 1, "bob").await;
-    owner.sender().send_p2p("bob", "keep this").unwrap();
-    let (_, _, bob_uuid, _) = next_p2p(&mut bob).await;
+    let AfterLogin {
+        c,
+        servers,
+        owner: _owner,
+        mut bob,
+        bob_uuid,
+    } = after_login_cluster().await;
 
     let mut raw = Raw::fishchat(&servers[0]).await;
     expect_answers(&mut raw, before_login()).await;
