@@ -310,6 +310,7 @@ impl Client {
     pub async fn create_topic(&mut self, topic: &str) -> Result<(), ClientError> {
         self.request(&Command::CreateTopic {
             topic: topic.into(),
+            invite_only: false,
         })
         .await
     }

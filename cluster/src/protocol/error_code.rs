@@ -26,10 +26,22 @@ pub enum ErrorCode {
     FrameTooLong,
     /// The command is not meant for this role (e.g. `REQ_MSG_SERVER` to a msg_server).
     WrongRole,
+    /// `LOGIN` (or `PASSWD`'s old password) failed: it says no more than that.
+    AuthFailed,
+    /// The id has an account, or the cluster needs one for every id: `LOGIN` first.
+    AuthRequired,
+    /// `REGISTER` (or `USER_ADD`) of an id that has an account.
+    IdTaken,
+    /// Too many failed sign-ins, or too many at once; the detail says when to try again.
+    RateLimited,
+    /// No device by that id on this account.
+    NoSuchDevice,
+    /// No account by that id.
+    NoSuchAccount,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownCmd,
         ErrorCode::BadArgs,
@@ -40,6 +52,12 @@ impl ErrorCode {
         ErrorCode::Unavailable,
         ErrorCode::FrameTooLong,
         ErrorCode::WrongRole,
+        ErrorCode::AuthFailed,
+        ErrorCode::AuthRequired,
+        ErrorCode::IdTaken,
+        ErrorCode::RateLimited,
+        ErrorCode::NoSuchDevice,
+        ErrorCode::NoSuchAccount,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +72,12 @@ impl ErrorCode {
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::FrameTooLong => "FRAME_TOO_LONG",
             ErrorCode::WrongRole => "WRONG_ROLE",
+            ErrorCode::AuthFailed => "AUTH_FAILED",
+            ErrorCode::AuthRequired => "AUTH_REQUIRED",
+            ErrorCode::IdTaken => "ID_TAKEN",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::NoSuchDevice => "NO_SUCH_DEVICE",
+            ErrorCode::NoSuchAccount => "NO_SUCH_ACCOUNT",
         }
     }
 }

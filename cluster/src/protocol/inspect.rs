@@ -100,6 +100,18 @@ pub struct UserResult {
     pub pending: u64,
     /// What the manager recorded of it; absent where it never logged in (or no manager ran).
     pub client: Option<ClientInfo>,
+    /// Its account and devices; absent where the id is unclaimed (or the msg_server is of an
+    /// earlier version).
+    #[serde(default)]
+    pub account: Option<super::account::AccountSummary>,
+}
+
+/// `INSPECT [accounts]`: every account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountsResult {
+    /// Ordered by id.
+    pub accounts: Vec<super::account::AccountSummary>,
+    pub total: u64,
 }
 
 /// The manager's record of a client.

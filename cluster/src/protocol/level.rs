@@ -37,6 +37,8 @@ pub mod feature {
     pub const TIMES: &str = "times";
     /// `AUTH` and `INSPECT`.
     pub const INSPECT: &str = "inspect";
+    /// Accounts, devices and owned topics: `REGISTER`, `LOGIN`, `INVITE_TOPIC`, ...
+    pub const ACCOUNTS: &str = "accounts";
 }
 
 /// The protocol level of one connection.
@@ -139,13 +141,16 @@ pub fn original_view(cmd: &Command) -> Option<Cow<'_, Command>> {
         | SendClientId { .. }
         | SendPing
         | P2pAck { .. }
-        | CreateTopic { .. }
         | JoinTopic { .. }
         | LocateTopicMsgAddr { .. }
         | CacheSession { .. }
         | StoreSession { .. }
         | CacheTopic { .. }
         | StoreTopic { .. } => return Some(Cow::Borrowed(cmd)),
+        CreateTopic { topic, .. } => CreateTopic {
+            topic: topic.clone(),
+            invite_only: false,
+        },
         RespMessageP2p(m) => RespMessageP2p(P2pMessage {
             sent_at_ms: None,
             offline: false,
@@ -207,7 +212,29 @@ pub fn original_view(cmd: &Command) -> Option<Cow<'_, Command>> {
         | RoleStatusOk { .. }
         | Auth { .. }
         | Inspect { .. }
-        | InspectResult { .. } => return None,
+        | InspectResult { .. }
+        | Register { .. }
+        | RegisterOk { .. }
+        | Login { .. }
+        | LoginOk { .. }
+        | Logout
+        | Devices
+        | DeviceList { .. }
+        | Revoke { .. }
+        | Passwd { .. }
+        | Account { .. }
+        | AccountInfo { .. }
+        | InviteTopic { .. }
+        | KickTopic { .. }
+        | LeaveTopic { .. }
+        | TopicMembers { .. }
+        | TopicMemberList { .. }
+        | UserAdd { .. }
+        | UserPasswd { .. }
+        | UserDel { .. }
+        | UserRevoke { .. }
+        | KickUser { .. }
+        | EndSessions { .. } => return None,
     };
     Some(Cow::Owned(owned))
 }

@@ -10,6 +10,7 @@
 //! and ours) and what each is sent; [`message`] the messages
 //! clients receive. The contract is `docs/protocol.md`.
 
+pub mod account;
 pub mod channel;
 pub mod command;
 pub mod envelope;
@@ -20,6 +21,7 @@ pub mod inspect;
 pub mod level;
 pub mod message;
 
+pub use account::{AuthPolicy, Registration, SessionFilter};
 pub use channel::Channel;
 pub use command::{Command, CommandError, InspectQuery};
 pub use envelope::{Body, BodyError, Envelope};

@@ -69,6 +69,9 @@ impl Manager {
     async fn store_topic(&self, topic: &str, data: serde_json::Value) -> Result<(), StoreError> {
         let ev: TopicEvent = serde_json::from_value(data)
             .map_err(|e| StoreError::Corrupt(format!("STORE_TOPIC for {topic:?}: {e}")))?;
+        // The msg_servers keep topics and members in the store themselves; the manager
+        // writes only a topic its store lacks (a store of its own). Adding the members of a
+        // topic that exists could bring back one kicked or gone since the event was made.
         if self.store.topic(topic).await?.is_none() {
             self.store
                 .create_topic(&TopicRecord {
@@ -76,11 +79,12 @@ impl Manager {
                     creator: ev.creater_id.clone(),
                     home: ev.msg_server_addr.clone(),
                     created_at_ms: now_ms(),
+                    invite_only: false,
                 })
                 .await?;
-        }
-        for m in ev.member_list {
-            self.store.add_member(topic, &m.id).await?;
+            for m in ev.member_list {
+                self.store.add_member(topic, &m.id).await?;
+            }
         }
         self.topics.fetch_add(1, Ordering::Relaxed);
         Ok(())

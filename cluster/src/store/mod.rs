@@ -4,8 +4,9 @@
 //! - [`TopicStore`]: topics, their home msg_server and members.
 //! - [`InboxStore`]: each id's undelivered messages, kept in send order until acked.
 //! - [`ClientStore`]: what the manager knows of each client.
+//! - [`AccountStore`]: accounts (who owns an id) and their devices.
 //!
-//! [`Store`] is all four; roles hold an `Arc<dyn Store>`. Backends: [`embedded`] (redb on
+//! [`Store`] is all five; roles hold an `Arc<dyn Store>`. Backends: [`embedded`] (redb on
 //! disk, the default; one process only), [`redis`], [`mongo`], and [`composite`], which
 //! answers each trait from a backend of its own (sessions in Redis, the rest in MongoDB).
 //! [`choice`] says which to open. [`conformance`] is the one test suite every backend must
@@ -42,6 +43,9 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("store data is corrupt: {0}")]
     Corrupt(String),
+    /// The message id (uuid) belongs to messages of another sender.
+    #[error("message id {0} is another sender's")]
+    IdTaken(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -70,10 +74,41 @@ pub struct StoredMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicRecord {
     pub name: String,
+    /// Who created it: its owner, who may invite and kick.
     pub creator: String,
     /// The msg_server it was created on (answered in `LOCATE_TOPIC_MSG_ADDR`).
     pub home: String,
     pub created_at_ms: u64,
+    /// Joined only by invitation (a topic stored before there were any is open).
+    #[serde(default)]
+    pub invite_only: bool,
+}
+
+/// An id's account: whoever knows its password (or holds one of its device tokens) may use
+/// the id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    /// The password's Argon2id hash, as a PHC string (salt and parameters included).
+    pub password_hash: String,
+    /// Unix milliseconds.
+    pub created_at_ms: u64,
+}
+
+/// One device of an account: a sign-in that holds a token of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Unique within the account.
+    pub device_id: String,
+    /// What the client called it.
+    pub name: String,
+    /// The token's SHA-256, hex: the token itself is shown once, to the client, and never
+    /// kept.
+    pub token_hash: String,
+    /// Unix milliseconds of the password sign-in that made it.
+    pub created_at_ms: u64,
+    /// Unix milliseconds of its last sign-in.
+    pub last_used_ms: u64,
 }
 
 /// What the manager keeps of a client.
@@ -116,6 +151,15 @@ pub trait TopicStore: Send + Sync {
     async fn add_member(&self, topic: &str, id: &str) -> StoreResult<bool>;
     /// The members, ordered by id; `NoSuchTopic` where the topic does not exist.
     async fn members(&self, topic: &str) -> StoreResult<Vec<String>>;
+    /// Removes a member; `Ok(false)` where it was none; `NoSuchTopic` where the topic does
+    /// not exist.
+    async fn remove_member(&self, topic: &str, id: &str) -> StoreResult<bool>;
+    /// Invites `id` (`invited`) or takes the invitation back; `Ok(false)` where that changed
+    /// nothing; `NoSuchTopic` where the topic does not exist.
+    async fn set_invited(&self, topic: &str, id: &str, invited: bool) -> StoreResult<bool>;
+    /// The ids invited and not taken back, ordered by id; `NoSuchTopic` where the topic does
+    /// not exist.
+    async fn invited(&self, topic: &str) -> StoreResult<Vec<String>>;
 }
 
 /// One write to an inbox, as [`InboxStore::apply_batch`] takes them.
@@ -133,8 +177,14 @@ pub type InboxResult = StoreResult<Option<StoredMessage>>;
 
 #[async_trait]
 pub trait InboxStore: Send + Sync {
-    /// Appends to the inbox of `msg.to`. A uuid already pending there is not added twice.
+    /// Appends to the inbox of `msg.to`, claiming `msg.uuid` for `msg.from` as
+    /// [`claim_message_id`](Self::claim_message_id) does: `IdTaken`, and nothing pushed,
+    /// where another sender has it. A uuid already pending there is not added twice.
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()>;
+    /// Claims the message id `uuid` for messages of `from`: `Ok(true)` where it is new or
+    /// `from`'s already, `Ok(false)` (and no change) where another sender has it. Ids are
+    /// kept for good, so a uuid names one sender's message for ever.
+    async fn claim_message_id(&self, uuid: &str, from: &str) -> StoreResult<bool>;
     /// The inbox of `id`, in push order.
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>>;
     /// How many messages wait for `id`.
@@ -174,9 +224,30 @@ pub trait ClientStore: Send + Sync {
     async fn clients(&self) -> StoreResult<Vec<ClientRecord>>;
 }
 
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Makes the account; `Ok(false)`, and no change, where `account.id` has one already.
+    async fn create_account(&self, account: &Account) -> StoreResult<bool>;
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>>;
+    /// Every account, ordered by id.
+    async fn accounts(&self) -> StoreResult<Vec<Account>>;
+    /// Replaces the password hash; `Ok(false)` where there is no such account.
+    async fn set_password(&self, id: &str, password_hash: &str) -> StoreResult<bool>;
+    /// Deletes the account and its devices; `Ok(false)` where there was none.
+    async fn delete_account(&self, id: &str) -> StoreResult<bool>;
+    /// Adds the device, or replaces the one with its `device_id`; `Ok(false)`, and no
+    /// change, where there is no such account.
+    async fn put_device(&self, id: &str, device: &Device) -> StoreResult<bool>;
+    /// The account's devices, ordered by `created_at_ms` then `device_id`; none where there
+    /// is no such account.
+    async fn devices(&self, id: &str) -> StoreResult<Vec<Device>>;
+    /// Forgets a device (its token signs in no more); `Ok(false)` where there was none.
+    async fn remove_device(&self, id: &str, device_id: &str) -> StoreResult<bool>;
+}
+
 /// Every store trait in one; what the roles hold.
 #[async_trait]
-pub trait Store: SessionStore + TopicStore + InboxStore + ClientStore {
+pub trait Store: SessionStore + TopicStore + InboxStore + ClientStore + AccountStore {
     /// A short name for logs: "embedded", "redis+mongo", ...
     fn backend(&self) -> &'static str;
     /// Makes everything accepted so far durable. Called at shutdown.

@@ -174,6 +174,7 @@ impl<'a> Session<'a> {
             Request::Create { topic } => (
                 Command::CreateTopic {
                     topic: topic.clone(),
+                    invite_only: false,
                 },
                 Op::Create { topic },
             ),

@@ -13,11 +13,12 @@ fn inspect_query(a: &mut Args) -> Result<InspectQuery, CommandError> {
     Ok(match what.as_str() {
         "sessions" => InspectQuery::Sessions,
         "topics" => InspectQuery::Topics,
+        "accounts" => InspectQuery::Accounts,
         "topic" => InspectQuery::Topic(a.name("topic")?),
         "user" => InspectQuery::User(a.name("id")?),
         _ => {
             return Err(a.bad(format!(
-                "`what` must be sessions, topics, topic or user; got {what:?}"
+                "`what` must be sessions, topics, topic, user or accounts; got {what:?}"
             )))
         }
     })

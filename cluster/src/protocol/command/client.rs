@@ -54,9 +54,18 @@ codec! {
             uuid: a.name("uuid")?,
         },
         Encoded::args(vec![s(id), s(uuid)]);
-    "CREATE_TOPIC", Command::CreateTopic { topic },
-        |a| Command::CreateTopic { topic: a.name("topic")? },
-        Encoded::args(vec![s(topic)]);
+    "CREATE_TOPIC", Command::CreateTopic { topic, invite_only },
+        |a| Command::CreateTopic {
+            topic: a.name("topic")?,
+            invite_only: super::account::create_topic_mode(a)?,
+        },
+        {
+            let mut v = vec![s(topic)];
+            if *invite_only {
+                v.push(s("invite"));
+            }
+            Encoded::args(v)
+        };
     "JOIN_TOPIC", Command::JoinTopic { topic, id },
         |a| Command::JoinTopic {
             topic: a.name("topic")?,

@@ -10,11 +10,13 @@
 //! - [`client`]: what clients send to the gateway and to a msg_server;
 //! - [`delivery`]: what a msg_server sends its clients;
 //! - [`internal`]: what the roles send each other and publish on the channels;
-//! - [`admin`]: role status and operator tools.
+//! - [`admin`]: role status and operator tools;
+//! - [`account`]: accounts, devices, topic ownership, and the operators' account commands.
 //!
 //! A new command is a variant below, in its family's group of [`Command::family`], and an
 //! entry in that family's table.
 
+mod account;
 mod admin;
 mod args;
 mod client;
@@ -27,8 +29,11 @@ use serde_json::Value;
 
 use super::envelope::Envelope;
 use super::error_code::ErrorCode;
+use super::account::{AuthPolicy, Registration, SessionFilter};
 use super::message::{P2pMessage, TopicMessage};
 use args::Args;
+
+pub use account::MAX_PASSWORD_LEN;
 
 /// Ids and topic names: at most this many bytes.
 pub const MAX_NAME_LEN: usize = 256;
@@ -76,8 +81,8 @@ pub enum Command {
     },
     /// `P2P_ACK [my_id, uuid]`: the message was received.
     P2pAck { id: String, uuid: String },
-    /// `CREATE_TOPIC [topic]`.
-    CreateTopic { topic: String },
+    /// `CREATE_TOPIC [topic, "invite"?]`: with `"invite"` (ours) the topic is invite-only.
+    CreateTopic { topic: String, invite_only: bool },
     /// `JOIN_TOPIC [topic, id]`.
     JoinTopic { topic: String, id: String },
     /// `SEND_MESSAGE_TOPIC [topic, msg]` from a client; on `/sysctrl/topic-sync` it also
@@ -181,6 +186,80 @@ pub enum Command {
     /// `INSPECT_RESULT [what, arg?]`: the answer to `INSPECT`, the query echoed, the
     /// findings in AnyData.
     InspectResult { query: InspectQuery, data: Value },
+
+    // accounts: client -> msg_server and its answers (ours)
+    /// `REGISTER [id, password]`: makes an account for `id`, claiming it; answered
+    /// `REGISTER_OK [id]`.
+    Register { id: String, password: String },
+    /// `REGISTER_OK [id]`.
+    RegisterOk { id: String },
+    /// `LOGIN [id, credential, device_name?]`: sign in with a password (a new device) or a
+    /// device token (that device); answered `LOGIN_OK`.
+    Login {
+        id: String,
+        credential: String,
+        device: Option<String>,
+    },
+    /// `LOGIN_OK [id, device_id, token]`: signed in; `token` signs this device in from now on.
+    LoginOk {
+        id: String,
+        device_id: String,
+        token: String,
+    },
+    /// `LOGOUT []`: revokes this connection's device and logs the connection out.
+    Logout,
+    /// `DEVICES []`: answered `DEVICE_LIST`.
+    Devices,
+    /// `DEVICE_LIST [id]`, AnyData [`crate::protocol::account::DeviceList`].
+    DeviceList { id: String, data: Value },
+    /// `REVOKE [device_id]`: one of this account's devices can no longer sign in.
+    Revoke { device_id: String },
+    /// `PASSWD [old, new, "keep-devices"?]`: changes the password; the other devices are
+    /// revoked unless `keep-devices`.
+    Passwd {
+        old: String,
+        new: String,
+        keep_devices: bool,
+    },
+    /// `ACCOUNT [id]`: whether `id` is claimed, and the cluster's policy; answered
+    /// `ACCOUNT_INFO`.
+    Account { id: String },
+    /// `ACCOUNT_INFO [id, "claimed"|"unclaimed", auth, registration]`.
+    AccountInfo {
+        id: String,
+        claimed: bool,
+        auth: AuthPolicy,
+        registration: Registration,
+    },
+
+    // topic ownership (ours)
+    /// `INVITE_TOPIC [topic, id]`: the owner lets `id` join.
+    InviteTopic { topic: String, id: String },
+    /// `KICK_TOPIC [topic, id]`: the owner removes a member (and its invitation).
+    KickTopic { topic: String, id: String },
+    /// `LEAVE_TOPIC [topic]`.
+    LeaveTopic { topic: String },
+    /// `TOPIC_MEMBERS [topic]`: answered `TOPIC_MEMBER_LIST`, to members.
+    TopicMembers { topic: String },
+    /// `TOPIC_MEMBER_LIST [topic]`, AnyData [`crate::protocol::account::TopicMembers`].
+    TopicMemberList { topic: String, data: Value },
+
+    // operator tools -> msg_server: accounts (ours; need the cluster secret)
+    /// `USER_ADD [id, password]`: makes an account, whatever the registration policy.
+    UserAdd { id: String, password: String },
+    /// `USER_PASSWD [id, password]`: sets a new password and revokes every device.
+    UserPasswd { id: String, password: String },
+    /// `USER_DEL [id]`: deletes the account; its signed-in sessions end.
+    UserDel { id: String },
+    /// `USER_REVOKE [id, device_id]`.
+    UserRevoke { id: String, device_id: String },
+    /// `KICK_USER [id]`: ends every session of `id`, in the whole cluster.
+    KickUser { id: String },
+
+    // msg_server -> router -> msg_servers (ours)
+    /// `END_SESSIONS [id, which]`: end the sessions of `id` that `which` names. Published on
+    /// `/sysctrl/send`; the router sends it to the other msg_servers where `id` is connected.
+    EndSessions { id: String, which: SessionFilter },
 }
 
 /// What `INSPECT` asks about: its `what` argument and, for some, a second.
@@ -192,8 +271,11 @@ pub enum InspectQuery {
     Topics,
     /// `topic NAME`: one topic, its members and where they are connected.
     Topic(String),
-    /// `user ID`: where an id is connected and how many messages wait in its inbox.
+    /// `user ID`: where an id is connected, how many messages wait in its inbox, and its
+    /// account.
     User(String),
+    /// `accounts`: every account and its devices.
+    Accounts,
 }
 
 impl InspectQuery {
@@ -202,6 +284,7 @@ impl InspectQuery {
         match self {
             InspectQuery::Sessions => "sessions",
             InspectQuery::Topics => "topics",
+            InspectQuery::Accounts => "accounts",
             InspectQuery::Topic(_) => "topic",
             InspectQuery::User(_) => "user",
         }
@@ -210,7 +293,7 @@ impl InspectQuery {
     /// The second argument, where the query has one.
     pub fn arg(&self) -> Option<&str> {
         match self {
-            InspectQuery::Sessions | InspectQuery::Topics => None,
+            InspectQuery::Sessions | InspectQuery::Topics | InspectQuery::Accounts => None,
             InspectQuery::Topic(name) | InspectQuery::User(name) => Some(name),
         }
     }
@@ -241,6 +324,7 @@ pub(crate) enum Family {
     Delivery,
     Internal,
     Admin,
+    Account,
 }
 
 impl Command {
@@ -279,6 +363,28 @@ impl Command {
             | Auth { .. }
             | Inspect { .. }
             | InspectResult { .. } => Family::Admin,
+            Register { .. }
+            | RegisterOk { .. }
+            | Login { .. }
+            | LoginOk { .. }
+            | Logout
+            | Devices
+            | DeviceList { .. }
+            | Revoke { .. }
+            | Passwd { .. }
+            | Account { .. }
+            | AccountInfo { .. }
+            | InviteTopic { .. }
+            | KickTopic { .. }
+            | LeaveTopic { .. }
+            | TopicMembers { .. }
+            | TopicMemberList { .. }
+            | UserAdd { .. }
+            | UserPasswd { .. }
+            | UserDel { .. }
+            | UserRevoke { .. }
+            | KickUser { .. }
+            | EndSessions { .. } => Family::Account,
         }
     }
 
@@ -289,6 +395,7 @@ impl Command {
             Family::Delivery => delivery::name(self),
             Family::Internal => internal::name(self),
             Family::Admin => admin::name(self),
+            Family::Account => account::name(self),
         };
         name.expect("every command is in its family's table")
     }
@@ -309,6 +416,7 @@ impl Command {
             .or_else(|| delivery::decode(&cmd, &mut a))
             .or_else(|| internal::decode(&cmd, &mut a))
             .or_else(|| admin::decode(&cmd, &mut a))
+            .or_else(|| account::decode(&cmd, &mut a))
             .unwrap_or_else(|| Err(CommandError::UnknownCmd(clip(&cmd, QUOTED))))?;
         a.finish(c)
     }
@@ -326,6 +434,7 @@ impl Command {
             Family::Delivery => delivery::encode(self),
             Family::Internal => internal::encode(self),
             Family::Admin => admin::encode(self),
+            Family::Account => account::encode(self),
         };
         let encoded = encoded.expect("every command is in its family's table");
         let mut env = Envelope::new(self.name(), encoded.args);

@@ -1,7 +1,7 @@
 //! The codec's tests: every command encodes and decodes back to itself.
 
 use super::*;
-use crate::protocol::{P2pMessage, TopicMessage};
+use crate::protocol::{AuthPolicy, P2pMessage, Registration, SessionFilter, TopicMessage};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -64,7 +64,7 @@ fn inspect_names_its_queries() {
     assert!(e.to_string().contains("`id`"), "{e}");
     let e = Command::from_envelope(env("INSPECT", &["everything"])).unwrap_err();
     assert!(
-        e.to_string().contains("sessions, topics, topic or user"),
+        e.to_string().contains("sessions, topics, topic, user or accounts"),
         "{e}"
     );
     let e = Command::from_envelope(env("INSPECT", &["sessions", "x"])).unwrap_err();
@@ -85,6 +85,7 @@ fn inspect_query() -> impl Strategy<Value = InspectQuery> {
     prop_oneof![
         Just(InspectQuery::Sessions),
         Just(InspectQuery::Topics),
+        Just(InspectQuery::Accounts),
         name().prop_map(InspectQuery::Topic),
         name().prop_map(InspectQuery::User),
     ]
@@ -116,7 +117,8 @@ fn command() -> impl Strategy<Value = Command> {
                 sent_at_ms: u.and_then(|(_, t)| t),
             }),
         (name(), name()).prop_map(|(id, uuid)| Command::P2pAck { id, uuid }),
-        name().prop_map(|topic| Command::CreateTopic { topic }),
+        (name(), any::<bool>())
+            .prop_map(|(topic, invite_only)| Command::CreateTopic { topic, invite_only }),
         (name(), name()).prop_map(|(topic, id)| Command::JoinTopic { topic, id }),
         (
             name(),
@@ -214,9 +216,94 @@ fn command() -> impl Strategy<Value = Command> {
                 server,
                 features
             }),
-        (prop::sample::select(ErrorCode::ALL.to_vec()), data)
+        (prop::sample::select(ErrorCode::ALL.to_vec()), data.clone())
             .prop_map(|(code, data)| Command::FrameDropped { code, data }),
+        account_command(data),
     ]
+}
+
+fn session_filter() -> impl Strategy<Value = SessionFilter> {
+    prop_oneof![
+        Just(SessionFilter::All),
+        Just(SessionFilter::Unsigned),
+        name().prop_map(SessionFilter::Device),
+        name().prop_map(SessionFilter::AllBut),
+    ]
+}
+
+fn account_command(data: impl Strategy<Value = Value> + Clone) -> impl Strategy<Value = Command> {
+    let secret = ".{1,40}";
+    prop_oneof![
+        (name(), secret).prop_map(|(id, password)| Command::Register { id, password }),
+        name().prop_map(|id| Command::RegisterOk { id }),
+        (name(), secret, prop::option::of(name())).prop_map(|(id, credential, device)| {
+            Command::Login {
+                id,
+                credential,
+                device,
+            }
+        }),
+        (name(), name(), name()).prop_map(|(id, device_id, token)| Command::LoginOk {
+            id,
+            device_id,
+            token
+        }),
+        Just(Command::Logout),
+        Just(Command::Devices),
+        (name(), data.clone()).prop_map(|(id, data)| Command::DeviceList { id, data }),
+        name().prop_map(|device_id| Command::Revoke { device_id }),
+        (secret, secret, any::<bool>()).prop_map(|(old, new, keep_devices)| Command::Passwd {
+            old,
+            new,
+            keep_devices
+        }),
+        name().prop_map(|id| Command::Account { id }),
+        (
+            name(),
+            any::<bool>(),
+            prop::sample::select(vec![AuthPolicy::Open, AuthPolicy::Claimed, AuthPolicy::Required]),
+            prop::sample::select(vec![Registration::Open, Registration::Closed])
+        )
+            .prop_map(|(id, claimed, auth, registration)| Command::AccountInfo {
+                id,
+                claimed,
+                auth,
+                registration
+            }),
+        (name(), name()).prop_map(|(topic, id)| Command::InviteTopic { topic, id }),
+        (name(), name()).prop_map(|(topic, id)| Command::KickTopic { topic, id }),
+        name().prop_map(|topic| Command::LeaveTopic { topic }),
+        name().prop_map(|topic| Command::TopicMembers { topic }),
+        (name(), data).prop_map(|(topic, data)| Command::TopicMemberList { topic, data }),
+        (name(), secret).prop_map(|(id, password)| Command::UserAdd { id, password }),
+        (name(), secret).prop_map(|(id, password)| Command::UserPasswd { id, password }),
+        name().prop_map(|id| Command::UserDel { id }),
+        (name(), name()).prop_map(|(id, device_id)| Command::UserRevoke { id, device_id }),
+        name().prop_map(|id| Command::KickUser { id }),
+        (name(), session_filter()).prop_map(|(id, which)| Command::EndSessions { id, which }),
+    ]
+}
+
+#[test]
+fn account_commands_check_their_arguments() {
+    let e = Command::from_envelope(env("LOGIN", &["bob", ""])).unwrap_err();
+    assert!(e.to_string().contains("`credential` must not be empty"), "{e}");
+    let long = "p".repeat(MAX_PASSWORD_LEN + 1);
+    let e = Command::from_envelope(env("REGISTER", &["bob", &long])).unwrap_err();
+    assert!(e.to_string().contains("maximum"), "{e}");
+    let e = Command::from_envelope(env("CREATE_TOPIC", &["t", "secret"])).unwrap_err();
+    assert!(e.to_string().contains("\"invite\""), "{e}");
+    assert_eq!(
+        Command::from_envelope(env("CREATE_TOPIC", &["t", "invite"])).unwrap(),
+        Command::CreateTopic {
+            topic: "t".into(),
+            invite_only: true
+        }
+    );
+    let e = Command::from_envelope(env("PASSWD", &["a", "b", "keep"])).unwrap_err();
+    assert!(e.to_string().contains("keep-devices"), "{e}");
+    let e = Command::from_envelope(env("END_SESSIONS", &["bob", "some"])).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadArgs);
 }
 
 proptest! {

@@ -115,9 +115,9 @@ async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(
             secret,
         } => channels::subscribe(server, peer, &channel, &subscriber, secret),
 
-        Command::CreateTopic { topic } => {
+        Command::CreateTopic { topic, invite_only } => {
             let me = peer.session()?;
-            topics::create(server, me, topic, peer.level).await
+            topics::create(server, me, topic, invite_only, peer.level).await
         }
         Command::JoinTopic { topic, id } => {
             let me = peer.session()?;

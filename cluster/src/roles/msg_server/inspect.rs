@@ -5,7 +5,7 @@
 //! [`super::channels::check_secret`]) and marks the connection internal without subscribing
 //! it to anything. `INSPECT` names every client and where it connects from, so where the
 //! cluster has a secret only an internal connection may send it. `sessions` is answered from
-//! this msg_server's own table of connections; `topics`, `topic` and `user` from the store,
+//! this msg_server's own table of connections; `topics`, `topic`, `user` and `accounts` from the store,
 //! which every msg_server of the cluster shares. The answers' shapes are in
 //! [`crate::protocol::inspect`].
 
@@ -17,7 +17,9 @@ use super::peer::{Peer, Reject};
 use super::server::Server;
 use crate::protocol::inspect::*;
 use crate::protocol::{Command, ErrorCode, InspectQuery};
-use crate::store::SessionLoc;
+use super::account::device_info;
+use crate::protocol::account::AccountSummary;
+use crate::store::{Account, SessionLoc};
 
 /// `AUTH [secret]`: no answer where right (send `SYNC` to know), `FORBIDDEN` where wrong.
 pub(crate) fn auth(server: &Server, peer: &mut Peer, secret: &str) -> Result<(), Reject> {
@@ -43,6 +45,7 @@ pub(crate) async fn inspect(
         InspectQuery::Topics => to_value(topics(server).await?),
         InspectQuery::Topic(name) => to_value(topic(server, name).await?),
         InspectQuery::User(id) => to_value(user(server, id).await?),
+        InspectQuery::Accounts => to_value(accounts(server).await?),
     };
     peer.send(&Command::InspectResult { query, data });
     Ok(())
@@ -125,11 +128,36 @@ async fn user(server: &Server, id: &str) -> Result<UserResult, Reject> {
         alive: c.alive,
         last_seen_ms: c.last_seen_ms,
     });
+    let account = match server.store.account(id).await? {
+        Some(a) => Some(summary(server, a).await?),
+        None => None,
+    };
     Ok(UserResult {
         id: id.to_string(),
         sessions,
         pending,
         client,
+        account,
+    })
+}
+
+async fn accounts(server: &Server) -> Result<AccountsResult, Reject> {
+    let all = server.store.accounts().await?;
+    let mut accounts = Vec::with_capacity(all.len().min(MAX_ITEMS));
+    let total = all.len() as u64;
+    for a in all.into_iter().take(MAX_ITEMS) {
+        accounts.push(summary(server, a).await?);
+    }
+    Ok(AccountsResult { accounts, total })
+}
+
+/// An account as operators see it: its devices, never a hash.
+async fn summary(server: &Server, a: Account) -> Result<AccountSummary, Reject> {
+    let devices = server.store.devices(&a.id).await?;
+    Ok(AccountSummary {
+        id: a.id,
+        created_at_ms: a.created_at_ms,
+        devices: devices.iter().map(|d| device_info(d, None)).collect(),
     })
 }
 

@@ -13,6 +13,7 @@
 //! - [`server`]: the state every connection shares, and writing to sessions and channels.
 //! - [`peer`]: one connection's state, its logged-in session, and `ERROR` answers.
 
+mod account;
 mod channels;
 mod checks;
 mod connection;

@@ -24,6 +24,7 @@ pub(crate) async fn create(
     server: &Server,
     me: &Session,
     topic: String,
+    invite_only: bool,
     level: Level,
 ) -> Result<(), Reject> {
     let record = TopicRecord {
@@ -31,6 +32,7 @@ pub(crate) async fn create(
         creator: me.id.clone(),
         home: server.addr.clone(),
         created_at_ms: now_ms(),
+        invite_only,
     };
     if !server.store.create_topic(&record).await? {
         if level == Level::Original {
