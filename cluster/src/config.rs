@@ -42,6 +42,10 @@ pub struct MsgServerConfig {
     pub client_queue: usize,
     /// The same for internal links (router, manager, monitor), which carry more.
     pub internal_queue: usize,
+    /// Who may use an id: `Auth` in the file, `--auth` on the command line.
+    pub auth: crate::protocol::AuthPolicy,
+    /// Who may make accounts: `Registration`, `--registration`.
+    pub registration: crate::protocol::Registration,
 }
 
 impl Default for MsgServerConfig {
@@ -54,6 +58,8 @@ impl Default for MsgServerConfig {
             monitor_beat: Duration::from_secs(5),
             client_queue: 1024,
             internal_queue: 256 * 1024,
+            auth: Default::default(),
+            registration: Default::default(),
         }
     }
 }

@@ -8,12 +8,15 @@
 //! - [`link`]: a role's reconnecting, subscribed link to one msg_server.
 //! - [`roles`]: gateway, msg_server, router, manager.
 //! - [`store`]: storage traits and backends.
+//! - [`auth`]: password hashes, device tokens and the limits on failed sign-ins.
 //! - [`local`]: a whole cluster in one process (`fishchat up`, tests).
 //! - [`config`], [`config_file`]: each role's settings, and the JSON files they are read from.
 //!
 //! `protocol`, `outbox`, `client` and `discovery` are the client part, always built; the rest
 //! comes with the `server` feature (the chat client builds without it).
 
+#[cfg(feature = "server")]
+pub mod auth;
 pub mod client;
 #[cfg(feature = "server")]
 pub mod config;

@@ -34,7 +34,7 @@ use crate::outbox::Outbox;
 use crate::protocol::level::VERSION;
 use crate::protocol::{Body, Command, ErrorCode, FrameCodec, FrameError};
 
-pub use calls::role_status;
+pub use calls::{role_status, AccountStatus, SignedIn};
 pub use connect::{ConnectOptions, ServerHello};
 pub use event::Event;
 use request::Pending;

@@ -80,6 +80,11 @@ fn is_answer(cmd: &Command) -> bool {
             | Command::InspectResult { .. }
             | Command::SelectMsgServerForClient { .. }
             | Command::LocateTopicMsgAddr { .. }
+            | Command::RegisterOk { .. }
+            | Command::LoginOk { .. }
+            | Command::DeviceList { .. }
+            | Command::AccountInfo { .. }
+            | Command::TopicMemberList { .. }
     )
 }
 

@@ -63,6 +63,8 @@ impl Role {
                 "Expire",
                 "MonitorBeatTime",
                 "SessionManagerServerList",
+                "Auth",
+                "Registration",
             ],
             Role::Router | Role::Manager => &["MsgServerList", "UUID"],
             Role::Monitor => &[
@@ -152,6 +154,12 @@ pub struct RoleFile {
     pub secret: Option<String>,
     #[serde(rename = "MaxFrame")]
     pub max_frame: Option<usize>,
+    /// `"open"`, `"claimed"` or `"required"` (msg_server).
+    #[serde(rename = "Auth")]
+    pub auth: Option<crate::protocol::AuthPolicy>,
+    /// `"open"` or `"closed"` (msg_server).
+    #[serde(rename = "Registration")]
+    pub registration: Option<crate::protocol::Registration>,
 }
 
 /// The original's `Redis` section, plus `Password` and `Prefix`.

@@ -22,6 +22,8 @@
 //! | `RedisURL`, `MongoURL` | msg_server, router, manager | the same as a URL (`redis://..`, `mongodb://..`), instead of the section |
 //! | `Store` | msg_server, router, manager | `"redis+mongo"`, `"redis"`, `"mongo"` or `"embedded"`; default: the backends configured |
 //! | `DataDir` | msg_server, router, manager | where the embedded store's file is (`Store: "embedded"` only) |
+//! | `Auth` | msg_server | who may use an id: `"open"` (anyone, as the original), `"claimed"` (an id with an account only after `LOGIN`; the default), `"required"` (every id needs an account) |
+//! | `Registration` | msg_server | who may make accounts: `"open"` (anyone, by `REGISTER`; the default) or `"closed"` (operators only) |
 //! | `WebListen` | monitor | the dashboard, e.g. `"127.0.0.1:30000"` (default: `Listen`'s host, port 30000) |
 //! | `Gateway`, `Router`, `Manager` | monitor | addresses of the other roles to show (optional) |
 //! | `HistoryMinutes` | monitor | how far back the dashboard's charts reach (15) |
@@ -175,6 +177,8 @@ impl RoleFile {
                     "MonitorBeatTime",
                     defaults.monitor_beat.as_secs(),
                 )?,
+                auth: self.auth.unwrap_or(defaults.auth),
+                registration: self.registration.unwrap_or(defaults.registration),
                 ..defaults
             },
             store: self.store()?,

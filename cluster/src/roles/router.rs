@@ -1,7 +1,7 @@
 //! router: forwards messages between msg_servers.
 //!
 //! It keeps a link to every msg_server subscribed to `/sysctrl/send` and
-//! `/sysctrl/topic-sync`. A p2p message (or an ack's `P2P_DELIVERED`) goes to each other
+//! `/sysctrl/topic-sync`. A p2p message (or an ack's `P2P_DELIVERED`, or an `END_SESSIONS`) goes to each other
 //! msg_server where its receiver is connected, looked up in the session store, as
 //! `ROUTE_MESSAGE_P2P` with its uuid unchanged; a topic message goes to every other
 //! msg_server as `ROUTE_MESSAGE_TOPIC`, and each writes it to the members it holds.
@@ -122,6 +122,16 @@ impl Router {
                     }
                 }
                 self.topic.fetch_add(1, Ordering::Relaxed);
+            }
+            // An id's sessions end (a revoked device, a kick): passed on to the msg_servers
+            // where it is connected.
+            Command::EndSessions { id, which } => {
+                let frame = Command::EndSessions {
+                    id: id.clone(),
+                    which,
+                }
+                .to_frame();
+                self.to_sessions_of(origin, &id, frame).await;
             }
             other => tracing::debug!(server = origin, cmd = other.name(), "ignoring event"),
         }

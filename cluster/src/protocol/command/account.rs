@@ -35,7 +35,8 @@ fn word<T: std::str::FromStr<Err = crate::protocol::account::BadSetting>>(
     name: &str,
 ) -> Result<T, CommandError> {
     let v = a.name(name)?;
-    v.parse().map_err(|e: crate::protocol::account::BadSetting| a.bad(e.to_string()))
+    v.parse()
+        .map_err(|e: crate::protocol::account::BadSetting| a.bad(e.to_string()))
 }
 
 /// `CREATE_TOPIC [topic, "invite"|"open"?]`'s mode (read by the client family's table):

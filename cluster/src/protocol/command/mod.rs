@@ -27,9 +27,9 @@ mod tests;
 
 use serde_json::Value;
 
+use super::account::{AuthPolicy, Registration, SessionFilter};
 use super::envelope::Envelope;
 use super::error_code::ErrorCode;
-use super::account::{AuthPolicy, Registration, SessionFilter};
 use super::message::{P2pMessage, TopicMessage};
 use args::Args;
 

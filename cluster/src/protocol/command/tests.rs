@@ -64,7 +64,8 @@ fn inspect_names_its_queries() {
     assert!(e.to_string().contains("`id`"), "{e}");
     let e = Command::from_envelope(env("INSPECT", &["everything"])).unwrap_err();
     assert!(
-        e.to_string().contains("sessions, topics, topic, user or accounts"),
+        e.to_string()
+            .contains("sessions, topics, topic, user or accounts"),
         "{e}"
     );
     let e = Command::from_envelope(env("INSPECT", &["sessions", "x"])).unwrap_err();
@@ -261,7 +262,11 @@ fn account_command(data: impl Strategy<Value = Value> + Clone) -> impl Strategy<
         (
             name(),
             any::<bool>(),
-            prop::sample::select(vec![AuthPolicy::Open, AuthPolicy::Claimed, AuthPolicy::Required]),
+            prop::sample::select(vec![
+                AuthPolicy::Open,
+                AuthPolicy::Claimed,
+                AuthPolicy::Required
+            ]),
             prop::sample::select(vec![Registration::Open, Registration::Closed])
         )
             .prop_map(|(id, claimed, auth, registration)| Command::AccountInfo {
@@ -287,7 +292,10 @@ fn account_command(data: impl Strategy<Value = Value> + Clone) -> impl Strategy<
 #[test]
 fn account_commands_check_their_arguments() {
     let e = Command::from_envelope(env("LOGIN", &["bob", ""])).unwrap_err();
-    assert!(e.to_string().contains("`credential` must not be empty"), "{e}");
+    assert!(
+        e.to_string().contains("`credential` must not be empty"),
+        "{e}"
+    );
     let long = "p".repeat(MAX_PASSWORD_LEN + 1);
     let e = Command::from_envelope(env("REGISTER", &["bob", &long])).unwrap_err();
     assert!(e.to_string().contains("maximum"), "{e}");

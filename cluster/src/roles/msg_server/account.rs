@@ -1,8 +1,33 @@
-//! Accounts: `REGISTER`, `LOGIN`, `LOGOUT`, `DEVICES`, `REVOKE`, `PASSWD`, `ACCOUNT`, and the
-//! operators' `USER_*` and `KICK_USER`.
+//! Accounts (ours, at the fishchat level): `REGISTER`, `LOGIN`, `LOGOUT`, `DEVICES`,
+//! `REVOKE`, `PASSWD`, `ACCOUNT`; the operators' `USER_ADD`, `USER_PASSWD`, `USER_DEL`,
+//! `USER_REVOKE` and `KICK_USER`; and `END_SESSIONS`, by which the end of an id's sessions
+//! reaches every msg_server.
+//!
+//! Accounts and devices live in the store ([`crate::store::AccountStore`]); hashing and the
+//! limits on failed sign-ins are [`crate::auth`]'s. A password sign-in makes a device with a
+//! token of its own (shown once, in `LOGIN_OK`); a token sign-in reuses its device. Whatever
+//! ends a device's right to the id (a revoke, a logout, a new password, a deleted account, an
+//! id just claimed) also ends its sessions, here and, through the router, everywhere
+//! ([`end_everywhere`]).
 
-use crate::protocol::account::DeviceInfo;
-use crate::store::Device;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::login;
+use super::peer::{ConnId, Peer, Reject, Session};
+use super::server::Server;
+use crate::auth::limiter::Barred;
+use crate::auth::{token, Busy, Passwords};
+use crate::protocol::account::{DeviceInfo, DeviceList};
+use crate::protocol::events::now_ms;
+use crate::protocol::{Channel, Command, ErrorCode, LevelFrames, Registration, SessionFilter};
+use crate::store::{Account, Device};
+
+/// How long a session that is being ended has to take what was queued for it.
+const END_GRACE: Duration = Duration::from_secs(2);
+
+/// The name a device gets where the client gave none.
+const UNNAMED_DEVICE: &str = "unnamed device";
 
 /// A device as clients and operators see it: never its token's hash.
 pub(crate) fn device_info(d: &Device, current: Option<&str>) -> DeviceInfo {
@@ -12,5 +37,509 @@ pub(crate) fn device_info(d: &Device, current: Option<&str>) -> DeviceInfo {
         created_at_ms: d.created_at_ms,
         last_used_ms: d.last_used_ms,
         current: current == Some(d.device_id.as_str()),
+    }
+}
+
+fn busy(_: Busy) -> Reject {
+    Reject::new(
+        ErrorCode::RateLimited,
+        "too many sign-ins at once on this msg_server; try again in a moment",
+    )
+}
+
+fn barred(b: Barred) -> Reject {
+    Reject::new(
+        ErrorCode::RateLimited,
+        format!(
+            "too many failed sign-ins; try again in {} s",
+            b.retry_after.as_secs_f64().ceil() as u64
+        ),
+    )
+}
+
+/// The one answer a failed sign-in gets: it does not say whether the id has an account.
+fn failed() -> Reject {
+    Reject::new(ErrorCode::AuthFailed, "sign-in failed")
+}
+
+/// The session of a connection signed in with `LOGIN`, and its device.
+fn signed_in(peer: &Peer) -> Result<(Arc<Session>, String), Reject> {
+    let me = peer.session()?;
+    match &me.device {
+        Some(d) => Ok((me.clone(), d.clone())),
+        None => Err(Reject::new(
+            ErrorCode::AuthRequired,
+            "this connection logged in without signing in: LOGIN [id, password] first",
+        )),
+    }
+}
+
+/// `REGISTER [id, password]`: makes an account for `id`, claiming it; answered
+/// `REGISTER_OK [id]`. Sessions that use the id without signing in end (but this one's).
+pub(crate) async fn register(
+    server: &Arc<Server>,
+    peer: &Peer,
+    id: String,
+    password: String,
+) -> Result<(), Reject> {
+    if server.cfg.registration == Registration::Closed && !peer.internal {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            "registration is closed on this cluster: an operator makes accounts (fishchat-admin user add)",
+        ));
+    }
+    create(server, &id, password).await?;
+    tracing::info!(server = %server.addr, client = %id, peer = %peer.addr, "account registered");
+    end_everywhere(
+        server,
+        &id,
+        SessionFilter::Unsigned,
+        Some(peer.conn_id),
+        "the id was just claimed by an account",
+    );
+    peer.send(&Command::RegisterOk { id });
+    Ok(())
+}
+
+/// Makes the account `id` with `password`.
+async fn create(server: &Server, id: &str, password: String) -> Result<(), Reject> {
+    if let Some(why) = Passwords::weakness(&password) {
+        return Err(Reject::new(ErrorCode::BadArgs, why));
+    }
+    let taken = || {
+        Reject::new(
+            ErrorCode::IdTaken,
+            format!("{id:?} has an account already; LOGIN to use it"),
+        )
+    };
+    // Saves a hash where the answer is known already; the create below decides.
+    if server.store.account(id).await?.is_some() {
+        return Err(taken());
+    }
+    let password_hash = server
+        .sign_ins
+        .passwords
+        .hash(password)
+        .await
+        .map_err(busy)?;
+    let account = Account {
+        id: id.to_string(),
+        password_hash,
+        created_at_ms: now_ms(),
+    };
+    if !server.store.create_account(&account).await? {
+        return Err(taken());
+    }
+    Ok(())
+}
+
+/// `LOGIN [id, credential, device_name?]`: signs in with a device token or a password,
+/// answers `LOGIN_OK [id, device_id, token]`, then replays the inbox as `SEND_CLIENT_ID` does.
+pub(crate) async fn login(
+    server: &Arc<Server>,
+    peer: &mut Peer,
+    id: String,
+    credential: String,
+    device_name: Option<String>,
+) -> Result<(), Reject> {
+    if let Some(me) = &peer.session {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!(
+                "this connection is logged in as {:?} already; sign in on a new connection",
+                me.id
+            ),
+        ));
+    }
+    let addr_key = format!("addr:{}", peer.addr.ip());
+    server
+        .sign_ins
+        .per_addr
+        .check(&addr_key, Instant::now())
+        .map_err(barred)?;
+    let now = now_ms();
+    let by_token = if token::looks_like_token(&credential) {
+        token_device(server, &id, &credential).await?
+    } else {
+        None
+    };
+    let (device, token) = match by_token {
+        Some(mut device) => {
+            device.last_used_ms = now;
+            // Not fatal where it fails: the sign-in is good, only the time is not kept.
+            if let Err(e) = server.store.put_device(&id, &device).await {
+                tracing::warn!(server = %server.addr, client = %id, error = %e, "could not note a device's sign-in");
+            }
+            (device, credential)
+        }
+        None => {
+            let id_key = format!("id:{id}");
+            server
+                .sign_ins
+                .per_id
+                .check(&id_key, Instant::now())
+                .map_err(barred)?;
+            let hash = server.store.account(&id).await?.map(|a| a.password_hash);
+            let ok = server
+                .sign_ins
+                .passwords
+                .verify(credential, hash)
+                .await
+                .map_err(busy)?;
+            if !ok {
+                note_failure(server, peer, &id, &[&id_key, &addr_key]);
+                return Err(failed());
+            }
+            server.sign_ins.per_id.succeeded(&id_key);
+            let (token, token_hash) = token::new_token();
+            let device = Device {
+                device_id: token::new_device_id(),
+                name: device_name.unwrap_or_else(|| UNNAMED_DEVICE.to_string()),
+                token_hash,
+                created_at_ms: now,
+                last_used_ms: now,
+            };
+            if !server.store.put_device(&id, &device).await? {
+                // The account was deleted in between.
+                return Err(failed());
+            }
+            (device, token)
+        }
+    };
+    let session = login::begin(server, peer, id.clone(), Some(device.device_id.clone())).await?;
+    tracing::debug!(server = %server.addr, client = %id, device = %device.device_id, "signed in");
+    peer.send(&Command::LoginOk {
+        id,
+        device_id: device.device_id,
+        token,
+    });
+    login::replay(server, &session).await
+}
+
+/// The device of `id` whose token `credential` is, where there is one. A token that matches
+/// none counts as a failure of the source address (never of the id: a token is no guess at
+/// a password), and the credential is then tried as a password.
+async fn token_device(
+    server: &Server,
+    id: &str,
+    credential: &str,
+) -> Result<Option<Device>, Reject> {
+    let devices = server.store.devices(id).await?;
+    Ok(devices
+        .into_iter()
+        .find(|d| token::matches(credential, &d.token_hash)))
+}
+
+/// Counts a failed sign-in against each key, and logs it, summed, at most once a minute per
+/// key.
+fn note_failure(server: &Server, peer: &Peer, id: &str, keys: &[&str]) {
+    let now = Instant::now();
+    for key in keys {
+        let limiter = if key.starts_with("id:") {
+            &server.sign_ins.per_id
+        } else {
+            &server.sign_ins.per_addr
+        };
+        if let Some(n) = limiter.failed(key, now) {
+            tracing::warn!(server = %server.addr, client = %id, peer = %peer.addr, key = %key, failures = n, "failed sign-ins");
+        }
+    }
+}
+
+/// `LOGOUT []`: this connection's device is revoked and the connection logged out (it may
+/// log in again); other connections of the same device end.
+pub(crate) async fn logout(server: &Arc<Server>, peer: &mut Peer) -> Result<(), Reject> {
+    let (me, device) = signed_in(peer)?;
+    server.store.remove_device(&me.id, &device).await?;
+    peer.session = None;
+    login::logout(server, peer, me.clone()).await;
+    end_everywhere(
+        server,
+        &me.id,
+        SessionFilter::Device(device),
+        Some(peer.conn_id),
+        "this device logged out",
+    );
+    Ok(())
+}
+
+/// `DEVICES []`: answered `DEVICE_LIST [id]` with the account's devices.
+pub(crate) async fn devices(server: &Server, peer: &Peer) -> Result<(), Reject> {
+    let (me, current) = signed_in(peer)?;
+    let devices = server.store.devices(&me.id).await?;
+    let list = DeviceList {
+        devices: devices
+            .iter()
+            .map(|d| device_info(d, Some(&current)))
+            .collect(),
+    };
+    peer.send(&Command::DeviceList {
+        id: me.id.clone(),
+        data: serde_json::to_value(list).unwrap_or_default(),
+    });
+    Ok(())
+}
+
+/// `REVOKE [device_id]`: that device of the account signs in no more; its sessions end
+/// (this one too, where it names this connection's device).
+pub(crate) async fn revoke(server: &Server, peer: &Peer, device_id: String) -> Result<(), Reject> {
+    let (me, _) = signed_in(peer)?;
+    revoke_device(server, &me.id, device_id, "this device was revoked").await
+}
+
+async fn revoke_device(
+    server: &Server,
+    id: &str,
+    device_id: String,
+    why: &str,
+) -> Result<(), Reject> {
+    if !server.store.remove_device(id, &device_id).await? {
+        return Err(Reject::new(
+            ErrorCode::NoSuchDevice,
+            format!("{id:?} has no device {device_id:?}; DEVICES lists them"),
+        ));
+    }
+    end_everywhere(server, id, SessionFilter::Device(device_id), None, why);
+    Ok(())
+}
+
+/// `PASSWD [old, new, "keep-devices"?]`: a new password; the other devices are revoked (and
+/// their sessions end) unless `keep-devices`.
+pub(crate) async fn passwd(
+    server: &Server,
+    peer: &Peer,
+    old: String,
+    new: String,
+    keep_devices: bool,
+) -> Result<(), Reject> {
+    let (me, device) = signed_in(peer)?;
+    let id_key = format!("id:{}", me.id);
+    server
+        .sign_ins
+        .per_id
+        .check(&id_key, Instant::now())
+        .map_err(barred)?;
+    if let Some(why) = Passwords::weakness(&new) {
+        return Err(Reject::new(ErrorCode::BadArgs, why));
+    }
+    let hash = server.store.account(&me.id).await?.map(|a| a.password_hash);
+    if !server
+        .sign_ins
+        .passwords
+        .verify(old, hash)
+        .await
+        .map_err(busy)?
+    {
+        let addr_key = format!("addr:{}", peer.addr.ip());
+        note_failure(server, peer, &me.id, &[&id_key, &addr_key]);
+        return Err(Reject::new(
+            ErrorCode::AuthFailed,
+            "the old password is wrong",
+        ));
+    }
+    set_password(
+        server,
+        &me.id,
+        new,
+        (!keep_devices).then_some(device.as_str()),
+    )
+    .await
+}
+
+/// Sets a new password for `id`. With `revoke_but` `Some(d)` every device but `d` is revoked;
+/// with `None` none is.
+async fn set_password(
+    server: &Server,
+    id: &str,
+    password: String,
+    revoke_but: Option<&str>,
+) -> Result<(), Reject> {
+    let hash = server
+        .sign_ins
+        .passwords
+        .hash(password)
+        .await
+        .map_err(busy)?;
+    if !server.store.set_password(id, &hash).await? {
+        return Err(no_account(id));
+    }
+    tracing::info!(server = %server.addr, client = %id, "password changed");
+    if let Some(keep) = revoke_but {
+        for d in server.store.devices(id).await? {
+            if d.device_id != keep {
+                server.store.remove_device(id, &d.device_id).await?;
+            }
+        }
+        end_everywhere(
+            server,
+            id,
+            SessionFilter::AllBut(keep.to_string()),
+            None,
+            "the password was changed",
+        );
+    }
+    Ok(())
+}
+
+fn no_account(id: &str) -> Reject {
+    Reject::new(ErrorCode::NoSuchAccount, format!("{id:?} has no account"))
+}
+
+/// `ACCOUNT [id]`: answered `ACCOUNT_INFO [id, claimed|unclaimed, auth, registration]`, so
+/// a client knows before it asks for a password whether to sign in or to claim.
+pub(crate) async fn account(server: &Server, peer: &Peer, id: String) -> Result<(), Reject> {
+    let claimed = server.store.account(&id).await?.is_some();
+    peer.send(&Command::AccountInfo {
+        id,
+        claimed,
+        auth: server.cfg.auth,
+        registration: server.cfg.registration,
+    });
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operators: each needs the cluster secret (an internal connection).
+
+/// `USER_ADD [id, password]`: an account, whatever the registration policy.
+pub(crate) async fn user_add(
+    server: &Server,
+    peer: &Peer,
+    id: String,
+    password: String,
+) -> Result<(), Reject> {
+    peer.require_internal("USER_ADD")?;
+    create(server, &id, password).await?;
+    tracing::info!(server = %server.addr, client = %id, "account added by an operator");
+    end_everywhere(
+        server,
+        &id,
+        SessionFilter::Unsigned,
+        None,
+        "the id was just claimed by an account",
+    );
+    Ok(())
+}
+
+/// `USER_PASSWD [id, password]`: a new password, and every device revoked.
+pub(crate) async fn user_passwd(
+    server: &Server,
+    peer: &Peer,
+    id: String,
+    password: String,
+) -> Result<(), Reject> {
+    peer.require_internal("USER_PASSWD")?;
+    if let Some(why) = Passwords::weakness(&password) {
+        return Err(Reject::new(ErrorCode::BadArgs, why));
+    }
+    set_password(server, &id, password, None).await?;
+    for d in server.store.devices(&id).await? {
+        server.store.remove_device(&id, &d.device_id).await?;
+    }
+    end_everywhere(
+        server,
+        &id,
+        SessionFilter::All,
+        None,
+        "an operator set a new password",
+    );
+    Ok(())
+}
+
+/// `USER_DEL [id]`: the account and its devices are deleted, and every session of the id
+/// ends; the id is unclaimed from then on (its inbox stays).
+pub(crate) async fn user_del(server: &Server, peer: &Peer, id: String) -> Result<(), Reject> {
+    peer.require_internal("USER_DEL")?;
+    if !server.store.delete_account(&id).await? {
+        return Err(no_account(&id));
+    }
+    tracing::info!(server = %server.addr, client = %id, "account deleted by an operator");
+    end_everywhere(
+        server,
+        &id,
+        SessionFilter::All,
+        None,
+        "the account was deleted",
+    );
+    Ok(())
+}
+
+/// `USER_REVOKE [id, device_id]`.
+pub(crate) async fn user_revoke(
+    server: &Server,
+    peer: &Peer,
+    id: String,
+    device_id: String,
+) -> Result<(), Reject> {
+    peer.require_internal("USER_REVOKE")?;
+    revoke_device(server, &id, device_id, "an operator revoked this device").await
+}
+
+/// `KICK_USER [id]`: every session of `id`, in the whole cluster, ends.
+pub(crate) fn kick_user(server: &Server, peer: &Peer, id: String) -> Result<(), Reject> {
+    peer.require_internal("KICK_USER")?;
+    tracing::info!(server = %server.addr, client = %id, "kicked by an operator");
+    end_everywhere(
+        server,
+        &id,
+        SessionFilter::All,
+        None,
+        "an operator ended it",
+    );
+    Ok(())
+}
+
+/// `END_SESSIONS [id, which]` from the router: the sessions here that `which` names end.
+pub(crate) fn end_sessions(
+    server: &Server,
+    peer: &Peer,
+    id: String,
+    which: SessionFilter,
+) -> Result<(), Reject> {
+    peer.require_internal("END_SESSIONS")?;
+    end_here(server, &id, &which, None, "ended elsewhere in the cluster");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ending sessions.
+
+/// Ends the sessions of `id` that `which` names, here (but the connection `spare`) and,
+/// through the router, on every other msg_server where `id` is connected.
+fn end_everywhere(
+    server: &Server,
+    id: &str,
+    which: SessionFilter,
+    spare: Option<ConnId>,
+    why: &str,
+) {
+    end_here(server, id, &which, spare, why);
+    if server.channels.has(Channel::Send) {
+        server.publish(
+            Channel::Send,
+            LevelFrames::of(Command::EndSessions {
+                id: id.to_string(),
+                which,
+            }),
+        );
+    }
+}
+
+/// Ends the sessions of `id` here that `which` names (but `spare`): a fishchat-level client
+/// is told why (`ERROR AUTH_REQUIRED`), then the connection is closed once what was queued
+/// for it is written (at most [`END_GRACE`]).
+fn end_here(server: &Server, id: &str, which: &SessionFilter, spare: Option<ConnId>, why: &str) {
+    for s in server.sessions.get(id) {
+        if Some(s.conn_id) == spare || !which.matches(s.device.as_deref()) {
+            continue;
+        }
+        tracing::info!(server = %server.addr, client = %id, conn = s.conn_id, reason = why, "session ended");
+        let mut frames = LevelFrames::of(Command::error(
+            ErrorCode::AuthRequired,
+            format!("signed out: {why}"),
+        ));
+        server.send(&s, &mut frames);
+        let outbox = s.outbox.clone();
+        tokio::spawn(async move { outbox.finish(END_GRACE).await });
     }
 }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use super::peer::{Peer, Reject};
 use super::refuse::{close_original, refuse};
 use super::server::Server;
-use super::{channels, inspect, login, p2p, stats, topics};
+use super::{account, channels, inspect, login, p2p, stats, topics};
 use crate::protocol::level::{feature, is_hello};
 use crate::protocol::{Command, ErrorCode, Level};
 use crate::roles::hello;
@@ -26,6 +26,7 @@ const FEATURES: &[&str] = &[
     feature::MESSAGE_IDS,
     feature::TIMES,
     feature::INSPECT,
+    feature::ACCOUNTS,
 ];
 
 /// Acts on the bodies of frames that arrived together, in order, refusing (see
@@ -161,6 +162,49 @@ async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(
             })?;
             p2p::delivered_routed(server, &uuid, &to, &from);
             Ok(())
+        }
+
+        Command::Register { id, password } => account::register(server, peer, id, password).await,
+        Command::Login {
+            id,
+            credential,
+            device,
+        } => account::login(server, peer, id, credential, device).await,
+        Command::Logout => account::logout(server, peer).await,
+        Command::Devices => account::devices(server, peer).await,
+        Command::Revoke { device_id } => account::revoke(server, peer, device_id).await,
+        Command::Passwd {
+            old,
+            new,
+            keep_devices,
+        } => account::passwd(server, peer, old, new, keep_devices).await,
+        Command::Account { id } => account::account(server, peer, id).await,
+        Command::UserAdd { id, password } => account::user_add(server, peer, id, password).await,
+        Command::UserPasswd { id, password } => {
+            account::user_passwd(server, peer, id, password).await
+        }
+        Command::UserDel { id } => account::user_del(server, peer, id).await,
+        Command::UserRevoke { id, device_id } => {
+            account::user_revoke(server, peer, id, device_id).await
+        }
+        Command::KickUser { id } => account::kick_user(server, peer, id),
+        Command::EndSessions { id, which } => account::end_sessions(server, peer, id, which),
+
+        Command::InviteTopic { topic, id } => {
+            let me = peer.session()?;
+            topics::invite(server, me, topic, id).await
+        }
+        Command::KickTopic { topic, id } => {
+            let me = peer.session()?;
+            topics::kick(server, me, topic, id).await
+        }
+        Command::LeaveTopic { topic } => {
+            let me = peer.session()?;
+            topics::leave(server, me, topic).await
+        }
+        Command::TopicMembers { topic } => {
+            let me = peer.session()?;
+            topics::members(server, peer, me, topic).await
         }
 
         // Answers and events travel from servers, never to them. Answering an ERROR or a

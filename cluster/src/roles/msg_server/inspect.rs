@@ -12,13 +12,13 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::account::device_info;
 use super::channels;
 use super::peer::{Peer, Reject};
 use super::server::Server;
+use crate::protocol::account::AccountSummary;
 use crate::protocol::inspect::*;
 use crate::protocol::{Command, ErrorCode, InspectQuery};
-use super::account::device_info;
-use crate::protocol::account::AccountSummary;
 use crate::store::{Account, SessionLoc};
 
 /// `AUTH [secret]`: no answer where right (send `SYNC` to know), `FORBIDDEN` where wrong.

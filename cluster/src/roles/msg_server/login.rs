@@ -1,4 +1,5 @@
-//! `SEND_CLIENT_ID`: login, the replay of the inbox at login, and logout.
+//! `SEND_CLIENT_ID`: login, the replay of the inbox at login, and logout. Signing in with an
+//! account (`LOGIN`) is in [`super::account`], which starts its session here.
 //!
 //! One id may hold several connections (devices), here and on other msg_servers; each is a
 //! [`Session`] in the server's table ([`super::server::Sessions`]) and in the store.
@@ -11,15 +12,10 @@ use super::peer::{Peer, Reject, Session};
 use super::server::Server;
 use crate::protocol::events::{now_ms, SessionEvent};
 use crate::protocol::P2pMessage;
-use crate::protocol::{Channel, Command, ErrorCode, LevelFrames};
+use crate::protocol::{AuthPolicy, Channel, Command, ErrorCode, LevelFrames};
 
-/// `SEND_CLIENT_ID [id]`: registers the connection here and in the store, publishes the
-/// session events, then replays the id's inbox (messages not yet acked), oldest first.
-///
-/// The order matters: a message pushed to the inbox before the replay reads it is
-/// replayed; one pushed after finds this session (locally, or through the store from
-/// another msg_server) and is delivered live. A message both replayed and delivered live
-/// is written once (see [`Session::first_sight`]).
+/// `SEND_CLIENT_ID [id]`: logs in without signing in, where the cluster's policy lets this
+/// id do so (see [`check_policy`]), then as [`begin`] and [`replay`] say.
 pub(crate) async fn login(server: &Arc<Server>, peer: &mut Peer, id: String) -> Result<(), Reject> {
     if let Some(me) = &peer.session {
         if me.id == id {
@@ -33,7 +29,46 @@ pub(crate) async fn login(server: &Arc<Server>, peer: &mut Peer, id: String) -> 
             format!("this connection is logged in as {:?} already", me.id),
         ));
     }
-    let session = Arc::new(Session::new(id.clone(), peer));
+    check_policy(server, &id).await?;
+    let session = begin(server, peer, id, None).await?;
+    replay(server, &session).await
+}
+
+/// Whether `id` may be used without signing in: always under `open`; under `claimed` only
+/// while it has no account; never under `required`.
+async fn check_policy(server: &Server, id: &str) -> Result<(), Reject> {
+    let needs_login = match server.cfg.auth {
+        AuthPolicy::Open => false,
+        AuthPolicy::Required => true,
+        AuthPolicy::Claimed => server.store.account(id).await?.is_some(),
+    };
+    if needs_login {
+        let why = match server.cfg.auth {
+            AuthPolicy::Required => "this cluster needs an account for every id",
+            _ => "this id has an account",
+        };
+        return Err(Reject::new(
+            ErrorCode::AuthRequired,
+            format!("{why}: sign in with LOGIN [id, password]"),
+        ));
+    }
+    Ok(())
+}
+
+/// Registers the connection as a session of `id` (signed in with `device`, where given) here
+/// and in the store, and publishes the session events. The caller then [`replay`]s the inbox.
+///
+/// The order matters: a message pushed to the inbox before the replay reads it is
+/// replayed; one pushed after finds this session (locally, or through the store from
+/// another msg_server) and is delivered live. A message both replayed and delivered live
+/// is written once (see [`Session::first_sight`]).
+pub(crate) async fn begin(
+    server: &Arc<Server>,
+    peer: &mut Peer,
+    id: String,
+    device: Option<String>,
+) -> Result<Arc<Session>, Reject> {
+    let session = Arc::new(Session::new(id.clone(), peer, device));
     server.sessions.add(session.clone());
     if let Err(e) = server.store.add_session(&id, &server.loc(&session)).await {
         server.sessions.remove(&session);
@@ -42,11 +77,11 @@ pub(crate) async fn login(server: &Arc<Server>, peer: &mut Peer, id: String) -> 
     peer.session = Some(session.clone());
     tracing::debug!(server = %server.addr, client = %id, conn = peer.conn_id, peer = %peer.addr, "logged in");
     publish_session(server, peer, &id, true);
-    replay(server, &session).await
+    Ok(session)
 }
 
 /// Writes the inbox of `session`'s id to it, oldest first, at the pace the client reads.
-async fn replay(server: &Arc<Server>, session: &Arc<Session>) -> Result<(), Reject> {
+pub(crate) async fn replay(server: &Arc<Server>, session: &Arc<Session>) -> Result<(), Reject> {
     let id = &session.id;
     let pending = match server.store.pending(id).await {
         Ok(p) => p,

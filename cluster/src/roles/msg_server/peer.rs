@@ -48,6 +48,10 @@ impl From<StoreError> for Reject {
             StoreError::NoSuchTopic(t) => {
                 Reject::new(ErrorCode::NoSuchTopic, format!("no topic named {t:?}"))
             }
+            StoreError::IdTaken(uuid) => Reject::new(
+                ErrorCode::BadArgs,
+                format!("message id {uuid} is another sender's; choose a new uuid"),
+            ),
             other => Reject::new(ErrorCode::Unavailable, other.to_string()),
         }
     }
@@ -115,7 +119,12 @@ impl Peer {
     pub fn session(&self) -> Result<&Arc<Session>, Reject> {
         self.session
             .as_ref()
-            .ok_or_else(|| Reject::new(ErrorCode::NotLoggedIn, "send SEND_CLIENT_ID [id] first"))
+            .ok_or_else(|| {
+                Reject::new(
+                    ErrorCode::NotLoggedIn,
+                    "log in first: LOGIN [id, password], or SEND_CLIENT_ID [id] for an id without an account",
+                )
+            })
     }
 
     pub(crate) fn require_internal(&self, cmd: &str) -> Result<(), Reject> {
@@ -152,6 +161,8 @@ pub(crate) struct Session {
     pub level: Level,
     /// What the client called itself in `HELLO`, for `INSPECT [sessions]`.
     pub client_name: Option<String>,
+    /// The device it signed in with (`LOGIN`); `None` for a login by `SEND_CLIENT_ID`.
+    pub device: Option<String>,
     seen: Mutex<Seen>,
 }
 
@@ -167,8 +178,8 @@ struct Seen {
 }
 
 impl Session {
-    /// `peer` logging in as `id`, now.
-    pub fn new(id: String, peer: &Peer) -> Session {
+    /// `peer` logging in as `id`, now, signed in with `device` where it said `LOGIN`.
+    pub fn new(id: String, peer: &Peer, device: Option<String>) -> Session {
         Session {
             id,
             conn_id: peer.conn_id,
@@ -177,6 +188,7 @@ impl Session {
             since_ms: now_ms(),
             level: peer.level,
             client_name: peer.client_name.clone(),
+            device,
             seen: Mutex::new(Seen::default()),
         }
     }

@@ -35,6 +35,8 @@ pub(crate) struct Server {
     /// Reports of frames dropped at the original level, for the whole server (see
     /// [`super::refuse`]).
     pub drop_reports: Budget,
+    /// Password hashing and the limits on failed sign-ins.
+    pub sign_ins: crate::auth::SignIns,
     next_conn_id: AtomicU64,
     pub started: Instant,
 }
@@ -55,6 +57,7 @@ impl Server {
             channels: Channels::default(),
             stats: Stats::new(topics_here),
             drop_reports: Budget::new(DROP_REPORTS_PER_SEC),
+            sign_ins: crate::auth::SignIns::default(),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
         }

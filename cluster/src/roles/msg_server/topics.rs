@@ -1,4 +1,6 @@
-//! Topics (groups): create, join from any msg_server, send to every member.
+//! Topics (groups): create, join from any msg_server, send to every member; and ownership
+//! (ours): the creator owns a topic, may make it invite-only, invites and kicks; any member
+//! may leave and list the members.
 //!
 //! Topics and members live in the store, so every msg_server sees the same membership. A
 //! topic message is written to the members connected here and published on
@@ -10,6 +12,7 @@ use std::sync::atomic::Ordering;
 use super::checks::{check_body, check_sender, client_uuid, message_key};
 use super::peer::{Peer, Reject, Session};
 use super::server::Server;
+use crate::protocol::account::TopicMembers;
 use crate::protocol::events::{now_ms, Member, TopicEvent};
 use crate::protocol::TopicMessage;
 use crate::protocol::{Channel, Command, ErrorCode, Level, LevelFrames};
@@ -36,6 +39,8 @@ pub(crate) async fn create(
     };
     if !server.store.create_topic(&record).await? {
         if level == Level::Original {
+            let existing = existing(server, &topic).await?;
+            may_join(server, &existing, &me.id).await?;
             return add_member(server, &topic, &me.id).await.map(|_| ());
         }
         return Err(Reject::new(
@@ -49,7 +54,8 @@ pub(crate) async fn create(
 }
 
 /// `JOIN_TOPIC [topic, id]`: adds the member, wherever the topic's home is, and answers
-/// `LOCATE_TOPIC_MSG_ADDR [home, topic]` as the original does.
+/// `LOCATE_TOPIC_MSG_ADDR [home, topic]` as the original does. An invite-only topic takes
+/// only its owner and those it invited (the invitation is used up).
 pub(crate) async fn join(
     server: &Server,
     peer: &Peer,
@@ -63,6 +69,8 @@ pub(crate) async fn join(
             format!("you are logged in as {:?} and cannot add {id:?}", me.id),
         ));
     }
+    let record = existing(server, &topic).await?;
+    may_join(server, &record, &id).await?;
     let record = add_member(server, &topic, &id).await?;
     peer.send(&Command::LocateTopicMsgAddr {
         addr: record.home.clone(),
@@ -71,20 +79,178 @@ pub(crate) async fn join(
     Ok(())
 }
 
-/// Adds `id` to the topic's members and says so on the topic channels; the topic's record.
-async fn add_member(server: &Server, topic: &str, id: &str) -> Result<TopicRecord, Reject> {
-    let Some(record) = server.store.topic(topic).await? else {
+/// Whether `id` may join the topic: anyone an open one; an invite-only one its owner, its
+/// members and those invited (the invitation is used up here).
+async fn may_join(server: &Server, record: &TopicRecord, id: &str) -> Result<(), Reject> {
+    let topic = &record.name;
+    if !record.invite_only
+        || record.creator == id
+        || server
+            .store
+            .members(topic)
+            .await?
+            .binary_search(&id.to_string())
+            .is_ok()
+    {
+        return Ok(());
+    }
+    if server
+        .store
+        .invited(topic)
+        .await?
+        .binary_search(&id.to_string())
+        .is_err()
+    {
         return Err(Reject::new(
-            ErrorCode::NoSuchTopic,
-            format!("no topic named {topic:?}"),
+            ErrorCode::Forbidden,
+            format!(
+                "topic {topic:?} is invite-only: ask its owner {:?} to invite you",
+                record.creator
+            ),
         ));
-    };
-    server.store.add_member(topic, id).await?;
-    if server.channels.has(Channel::TopicStatus) || server.channels.has(Channel::StoreTopicInfo) {
-        let members = server.store.members(&record.name).await?;
-        publish(server, &record, members);
+    }
+    server.store.set_invited(topic, id, false).await?;
+    Ok(())
+}
+
+/// The topic's record; `NO_SUCH_TOPIC` where there is none.
+async fn existing(server: &Server, topic: &str) -> Result<TopicRecord, Reject> {
+    server
+        .store
+        .topic(topic)
+        .await?
+        .ok_or_else(|| Reject::new(ErrorCode::NoSuchTopic, format!("no topic named {topic:?}")))
+}
+
+/// The topic's record, where `me` owns it; `FORBIDDEN` otherwise.
+async fn owned(
+    server: &Server,
+    me: &Session,
+    topic: &str,
+    what: &str,
+) -> Result<TopicRecord, Reject> {
+    let record = existing(server, topic).await?;
+    if record.creator != me.id {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!(
+                "only the owner of topic {topic:?} ({:?}) may {what}",
+                record.creator
+            ),
+        ));
     }
     Ok(record)
+}
+
+/// `INVITE_TOPIC [topic, id]` (ours): the owner lets `id` join. Harmless for a member, and
+/// for an open topic (anyone may join it).
+pub(crate) async fn invite(
+    server: &Server,
+    me: &Session,
+    topic: String,
+    id: String,
+) -> Result<(), Reject> {
+    owned(server, me, &topic, "invite").await?;
+    if server
+        .store
+        .members(&topic)
+        .await?
+        .binary_search(&id)
+        .is_err()
+    {
+        server.store.set_invited(&topic, &id, true).await?;
+    }
+    Ok(())
+}
+
+/// `KICK_TOPIC [topic, id]` (ours): the owner removes a member, or takes an invitation back.
+/// A kicked member of an open topic may join again; of an invite-only one, only when invited
+/// again.
+pub(crate) async fn kick(
+    server: &Server,
+    me: &Session,
+    topic: String,
+    id: String,
+) -> Result<(), Reject> {
+    let record = owned(server, me, &topic, "kick").await?;
+    if id == record.creator {
+        return Err(Reject::new(
+            ErrorCode::BadArgs,
+            "the owner cannot be kicked (LEAVE_TOPIC leaves)",
+        ));
+    }
+    let was_member = server.store.remove_member(&topic, &id).await?;
+    let was_invited = server.store.set_invited(&topic, &id, false).await?;
+    if !was_member && !was_invited {
+        return Err(Reject::new(
+            ErrorCode::BadArgs,
+            format!("{id:?} is neither a member of topic {topic:?} nor invited"),
+        ));
+    }
+    if was_member {
+        tracing::info!(server = %server.addr, topic = %topic, client = %id, by = %me.id, "kicked from a topic");
+        announce(server, &record).await?;
+    }
+    Ok(())
+}
+
+/// `LEAVE_TOPIC [topic]` (ours). The owner may leave too, and stays the owner.
+pub(crate) async fn leave(server: &Server, me: &Session, topic: String) -> Result<(), Reject> {
+    let record = existing(server, &topic).await?;
+    if !server.store.remove_member(&topic, &me.id).await? {
+        return Err(Reject::new(
+            ErrorCode::BadArgs,
+            format!("you are not a member of topic {topic:?}"),
+        ));
+    }
+    announce(server, &record).await
+}
+
+/// `TOPIC_MEMBERS [topic]` (ours): answered `TOPIC_MEMBER_LIST [topic]`, to members and the
+/// owner.
+pub(crate) async fn members(
+    server: &Server,
+    peer: &Peer,
+    me: &Session,
+    topic: String,
+) -> Result<(), Reject> {
+    let record = existing(server, &topic).await?;
+    let members = server.store.members(&topic).await?;
+    if record.creator != me.id && members.binary_search(&me.id).is_err() {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!("only members of topic {topic:?} may list its members"),
+        ));
+    }
+    let list = TopicMembers {
+        topic: topic.clone(),
+        owner: record.creator,
+        invite_only: record.invite_only,
+        members,
+        invited: server.store.invited(&topic).await?,
+    };
+    peer.send(&Command::TopicMemberList {
+        topic,
+        data: serde_json::to_value(list).unwrap_or_default(),
+    });
+    Ok(())
+}
+
+/// Adds `id` to the topic's members and says so on the topic channels; the topic's record.
+async fn add_member(server: &Server, topic: &str, id: &str) -> Result<TopicRecord, Reject> {
+    let record = existing(server, topic).await?;
+    server.store.add_member(topic, id).await?;
+    announce(server, &record).await?;
+    Ok(record)
+}
+
+/// Publishes the topic's members, where anyone listens for them.
+async fn announce(server: &Server, record: &TopicRecord) -> Result<(), Reject> {
+    if server.channels.has(Channel::TopicStatus) || server.channels.has(Channel::StoreTopicInfo) {
+        let members = server.store.members(&record.name).await?;
+        publish(server, record, members);
+    }
+    Ok(())
 }
 
 /// `SEND_MESSAGE_TOPIC [topic, msg]`: every member gets `RESP_MESSAGE_TOPIC`, the sender
@@ -106,6 +272,11 @@ pub(crate) async fn send(
             ErrorCode::Forbidden,
             format!("you are not a member of topic {topic:?}; JOIN_TOPIC first"),
         ));
+    }
+    // A uuid names one sender's messages: a receiver that has seen it would take another
+    // sender's message with it for a copy and drop it.
+    if !server.store.claim_message_id(&uuid, &me.id).await? {
+        return Err(crate::store::StoreError::IdTaken(uuid).into());
     }
     server.stats.msg_in.fetch_add(1, Ordering::Relaxed);
     let sent_at_ms = now_ms();
