@@ -19,13 +19,13 @@ pub fn default_dir() -> Result<PathBuf> {
         .context("cannot tell where this platform keeps data (is HOME set?); pass --data-dir")
 }
 
-/// `dir`, or the default; created where missing.
+/// `dir`, or the default; created where missing, readable by its owner only (0700).
 pub fn prepare(dir: Option<PathBuf>) -> Result<PathBuf> {
     let dir = match dir {
         Some(d) => d,
         None => default_dir()?,
     };
-    fs::create_dir_all(&dir)
+    fishchat_cluster::private::create_dir(&dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     Ok(dir)
 }
@@ -69,14 +69,10 @@ fn new_secret() -> String {
 /// Creates `path` with `text`, mode 0600 from the start (never briefly readable by others);
 /// fails where it exists.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
+    let mut f = fishchat_cluster::private::options()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
     f.write_all(text.as_bytes())?;
     f.write_all(b"\n")?;
     f.sync_all()

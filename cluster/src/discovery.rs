@@ -52,21 +52,8 @@ impl ClusterFile {
     /// Writes the file atomically (a reader never sees half of it), readable by the owner
     /// only, since it holds the secret.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).expect("a cluster file serializes");
-        std::fs::write(&tmp, text + "\n")?;
-        restrict(&tmp)?;
-        std::fs::rename(&tmp, path)
+        crate::private::write_atomic(path, (text + "\n").as_bytes())
     }
 }
 
-#[cfg(unix)]
-fn restrict(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict(_: &Path) -> std::io::Result<()> {
-    Ok(())
-}

@@ -5,6 +5,7 @@
 //! - [`outbox`]: one connection's writer task and its bounded outbox, shared by every role.
 //! - [`client`]: the client SDK used by the CLI, the TUI, the benchmark and the tests.
 //! - [`discovery`]: `cluster.json`, where a local cluster's roles are.
+//! - [`private`]: files and directories only their owner may read.
 //! - [`link`]: a role's reconnecting, subscribed link to one msg_server.
 //! - [`roles`]: gateway, msg_server, router, manager.
 //! - [`store`]: storage traits and backends.
@@ -12,7 +13,7 @@
 //! - [`local`]: a whole cluster in one process (`fishchat up`, tests).
 //! - [`config`], [`config_file`]: each role's settings, and the JSON files they are read from.
 //!
-//! `protocol`, `outbox`, `client` and `discovery` are the client part, always built; the rest
+//! `protocol`, `outbox`, `client`, `discovery` and `private` are the client part, always built; the rest
 //! comes with the `server` feature (the chat client builds without it).
 
 #[cfg(feature = "server")]
@@ -28,6 +29,7 @@ pub mod link;
 #[cfg(feature = "server")]
 pub mod local;
 pub mod outbox;
+pub mod private;
 pub mod protocol;
 #[cfg(feature = "server")]
 pub mod roles;

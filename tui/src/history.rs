@@ -10,11 +10,13 @@
 //! [`crate::app`] says what to keep as [`Record`]s ([`crate::app::App::take_saves`]); the
 //! run loop writes them here ([`History::write`]).
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use fishchat_cluster::private;
 
 use crate::model::{ConvId, Conversation, Mark, Message};
 
@@ -96,9 +98,9 @@ impl History {
             let path = path.to_path_buf();
             move |source| HistoryError::Io { path, source }
         };
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        private::create_dir(dir).map_err(io_err(dir))?;
         let lock_path = dir.join(LOCK);
-        let lock = OpenOptions::new()
+        let lock = private::options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -135,7 +137,7 @@ impl History {
             );
             rewrite(&path, &loaded.conversations).map_err(io_err(&path))?;
         }
-        let file = OpenOptions::new()
+        let file = private::options()
             .create(true)
             .append(true)
             .open(&path)
@@ -224,7 +226,7 @@ fn apply(convs: &mut Vec<Conversation>, r: Record) {
 /// Writes `convs` as fresh records to a temporary file, then renames it over `path`.
 fn rewrite(path: &Path, convs: &[Conversation]) -> io::Result<()> {
     let tmp = path.with_extension("jsonl.tmp");
-    let mut out = io::BufWriter::new(File::create(&tmp)?);
+    let mut out = io::BufWriter::new(private::create(&tmp)?);
     for c in convs {
         let mut write = |r: &Record| -> io::Result<()> {
             serde_json::to_writer(&mut out, r).map_err(io::Error::other)?;
@@ -329,7 +331,7 @@ mod tests {
                 .unwrap();
         }
         let path = dir.path().join(FILE);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(br#"{"t":"msg","conv":{"person":"bob"},"msg":{"uu"#)
             .unwrap();
         drop(f);

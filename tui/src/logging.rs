@@ -1,7 +1,7 @@
 //! The client's log goes to a file (`DATA_DIR/chat/<id>/chat.log`), never to the screen
 //! the UI is drawn on. `RUST_LOG` is respected.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -18,7 +18,10 @@ pub fn init(path: &Path) -> std::io::Result<()> {
     if fs::metadata(path).is_ok_and(|m| m.len() > ROTATE_AT) {
         let _ = fs::rename(path, path.with_extension("log.old"));
     }
-    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    let file = fishchat_cluster::private::options()
+        .create(true)
+        .append(true)
+        .open(path)?;
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|s| EnvFilter::try_new(s).ok())

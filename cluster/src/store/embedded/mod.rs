@@ -82,13 +82,21 @@ impl EmbeddedStore {
     pub fn open(path: &Path, opts: EmbeddedOptions) -> Result<EmbeddedStore, StoreError> {
         let shown = path.display();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            crate::private::create_dir(parent).map_err(|e| {
                 StoreError::Unavailable(format!(
                     "cannot create directory {} for the store {shown}: {e}",
                     parent.display()
                 ))
             })?;
         }
+        // Made readable by its owner only before redb writes anything to it (redb takes an
+        // empty file for a new database).
+        crate::private::options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create the store {shown}: {e}")))?;
         let db = Database::create(path).ctx(&format!("opening the store {shown}"))?;
         // Read transactions fail on a table that was never created, so create them all now.
         let txn = db.begin_write().ctx(&format!("initialising {shown}"))?;
