@@ -56,4 +56,3 @@ impl ClusterFile {
         crate::private::write_atomic(path, (text + "\n").as_bytes())
     }
 }
-

@@ -15,6 +15,8 @@ use clap::builder::NonEmptyStringValueParser;
 use clap::Args;
 use fishchat_cluster::discovery::ClusterFile;
 use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::protocol::account::BadSetting;
+use fishchat_cluster::protocol::{AuthPolicy, Registration};
 use fishchat_cluster::store::{EmbeddedOptions, MongoOptions, RedisOptions, StoreChoice};
 
 use crate::data_dir;
@@ -75,6 +77,25 @@ pub struct Up {
     /// and clients (their source of truth) and Redis the sessions.
     #[arg(long, value_name = "URL")]
     mongo: Option<String>,
+
+    /// Who may use an id: open (anyone, any id, as the original), claimed (an id with an
+    /// account only after signing in; ids without one as in the original), required (every
+    /// id needs an account).
+    #[arg(long, value_name = "POLICY", default_value = "claimed", value_parser = parse_auth)]
+    auth: AuthPolicy,
+
+    /// Who may make accounts: open (anyone, by claiming an id) or closed (operators only,
+    /// with `fishchat-admin user add`).
+    #[arg(long, value_name = "WHO", default_value = "open", value_parser = parse_registration)]
+    registration: Registration,
+}
+
+fn parse_auth(s: &str) -> Result<AuthPolicy, BadSetting> {
+    s.parse()
+}
+
+fn parse_registration(s: &str) -> Result<Registration, BadSetting> {
+    s.parse()
 }
 
 impl Up {
@@ -96,6 +117,8 @@ impl Up {
 
         let mut opts = LocalOptions::new(&dir, secret, ports);
         opts.host = self.host;
+        opts.msg_server.auth = self.auth;
+        opts.msg_server.registration = self.registration;
         opts.embedded = EmbeddedOptions {
             commit_window: Duration::from_millis(self.commit_window_ms),
         };

@@ -14,12 +14,13 @@ pub mod token;
 pub use limiter::Limiter;
 pub use password::{Busy, Passwords};
 
-/// What a msg_server keeps for sign-ins: the hashing pool and the failure limits, per id and
-/// per source address.
+/// What a msg_server keeps for sign-ins: the hashing pool, the failure limits per id and
+/// per source address, and the password checks under way per key.
 pub struct SignIns {
     pub passwords: Passwords,
     pub per_id: Limiter,
     pub per_addr: Limiter,
+    pub in_flight: InFlight,
 }
 
 impl Default for SignIns {
@@ -28,6 +29,79 @@ impl Default for SignIns {
             passwords: Passwords::for_this_machine(),
             per_id: Limiter::new(limiter::Policy::PER_ID),
             per_addr: Limiter::new(limiter::Policy::PER_ADDR),
+            in_flight: InFlight::default(),
         }
+    }
+}
+
+/// Password checks under way, per key. One id's guesses are checked one at a time and one
+/// address's at most a few at a time, so that a burst of guesses never fills the hashing
+/// pool in front of other users' sign-ins: the rest are refused at once.
+#[derive(Default)]
+pub struct InFlight {
+    counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+}
+
+/// Keys with a password check under way; released when dropped.
+pub struct Started {
+    counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+    keys: Vec<String>,
+}
+
+impl InFlight {
+    /// Starts a check for every `(key, max)`: `None`, and nothing started, where a key has
+    /// `max` under way already.
+    pub fn start(&self, keys: &[(&str, u32)]) -> Option<Started> {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if keys
+            .iter()
+            .any(|(k, max)| counts.get(*k).copied().unwrap_or(0) >= *max)
+        {
+            return None;
+        }
+        for (k, _) in keys {
+            *counts.entry(k.to_string()).or_default() += 1;
+        }
+        Some(Started {
+            counts: self.counts.clone(),
+            keys: keys.iter().map(|(k, _)| k.to_string()).collect(),
+        })
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        for k in &self.keys {
+            if let Some(n) = counts.get_mut(k) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(k);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_check_per_id_at_a_time() {
+        let f = InFlight::default();
+        let a = f.start(&[("id:bob", 1), ("addr:1", 2)]).expect("first");
+        assert!(f.start(&[("id:bob", 1), ("addr:2", 2)]).is_none());
+        let b = f
+            .start(&[("id:carol", 1), ("addr:1", 2)])
+            .expect("another id");
+        assert!(
+            f.start(&[("id:dave", 1), ("addr:1", 2)]).is_none(),
+            "address full"
+        );
+        drop(a);
+        assert!(f.start(&[("id:bob", 1), ("addr:2", 2)]).is_some());
+        drop(b);
+        assert!(f.counts.lock().unwrap().is_empty());
     }
 }

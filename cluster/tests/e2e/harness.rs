@@ -291,6 +291,18 @@ impl TopicStore for Switchable {
         self.check()?;
         self.inner.members(topic).await
     }
+    async fn remove_member(&self, topic: &str, id: &str) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.remove_member(topic, id).await
+    }
+    async fn set_invited(&self, topic: &str, id: &str, invited: bool) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.set_invited(topic, id, invited).await
+    }
+    async fn invited(&self, topic: &str) -> StoreResult<Vec<String>> {
+        self.check()?;
+        self.inner.invited(topic).await
+    }
 }
 
 #[async_trait]
@@ -298,6 +310,10 @@ impl InboxStore for Switchable {
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         self.check()?;
         self.inner.push(msg).await
+    }
+    async fn claim_message_id(&self, uuid: &str, from: &str) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.claim_message_id(uuid, from).await
     }
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>> {
         self.check()?;
@@ -336,6 +352,42 @@ impl ClientStore for Switchable {
     async fn clients(&self) -> StoreResult<Vec<ClientRecord>> {
         self.check()?;
         self.inner.clients().await
+    }
+}
+
+#[async_trait]
+impl AccountStore for Switchable {
+    async fn create_account(&self, account: &Account) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.create_account(account).await
+    }
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+        self.check()?;
+        self.inner.account(id).await
+    }
+    async fn accounts(&self) -> StoreResult<Vec<Account>> {
+        self.check()?;
+        self.inner.accounts().await
+    }
+    async fn set_password(&self, id: &str, password_hash: &str) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.set_password(id, password_hash).await
+    }
+    async fn delete_account(&self, id: &str) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_account(id).await
+    }
+    async fn put_device(&self, id: &str, device: &Device) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.put_device(id, device).await
+    }
+    async fn devices(&self, id: &str) -> StoreResult<Vec<Device>> {
+        self.check()?;
+        self.inner.devices(id).await
+    }
+    async fn remove_device(&self, id: &str, device_id: &str) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.remove_device(id, device_id).await
     }
 }
 

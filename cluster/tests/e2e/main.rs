@@ -4,6 +4,7 @@
 mod backend_servers;
 mod harness;
 
+mod accounts;
 mod backends;
 mod channels;
 mod errors;

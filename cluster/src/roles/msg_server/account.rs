@@ -179,6 +179,16 @@ pub(crate) async fn login(
                 .per_id
                 .check(&id_key, Instant::now())
                 .map_err(barred)?;
+            let _checking = server
+                .sign_ins
+                .in_flight
+                .start(&[(&id_key, 1), (&addr_key, 2)])
+                .ok_or_else(|| {
+                    Reject::new(
+                        ErrorCode::RateLimited,
+                        "a sign-in of this id, or from this address, is being checked; try again in a moment",
+                    )
+                })?;
             let hash = server.store.account(&id).await?.map(|a| a.password_hash);
             let ok = server
                 .sign_ins

@@ -96,7 +96,9 @@ impl EmbeddedStore {
             .create(true)
             .truncate(false)
             .open(path)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create the store {shown}: {e}")))?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot create the store {shown}: {e}"))
+            })?;
         let db = Database::create(path).ctx(&format!("opening the store {shown}"))?;
         // Read transactions fail on a table that was never created, so create them all now.
         let txn = db.begin_write().ctx(&format!("initialising {shown}"))?;
