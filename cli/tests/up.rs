@@ -145,11 +145,12 @@ async fn offline_messages_and_the_secret_survive_a_restart() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("secret"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600, "the secret is the owner's only");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // A fresh data directory and what it holds are the owner's only, from the start.
+        assert_eq!(mode(&data), 0o700, "the data directory");
+        for file in ["secret", "cluster.json", "store.redb"] {
+            assert_eq!(mode(&data.join(file)), 0o600, "{file} is the owner's only");
+        }
     }
     let out = first.stdout();
     for addr in std::iter::once(&file.gateway)

@@ -278,6 +278,22 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn the_history_is_the_owners_only_from_the_start() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("chat/alice");
+        let (mut h, _) = History::open(&dir).unwrap();
+        let bob = ConvId::Person("bob".into());
+        h.write(&conversation(&bob)).unwrap();
+        assert_eq!(mode(&root.path().join("chat")), 0o700);
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(FILE)), 0o600);
+        assert_eq!(mode(&dir.join(LOCK)), 0o600);
+    }
+
     #[test]
     fn conversations_marks_and_order_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
