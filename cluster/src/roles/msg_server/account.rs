@@ -226,9 +226,9 @@ pub(crate) async fn login(
     login::replay(server, &session).await
 }
 
-/// The device of `id` whose token `credential` is, where there is one. A token that matches
-/// none counts as a failure of the source address (never of the id: a token is no guess at
-/// a password), and the credential is then tried as a password.
+/// The device of `id` whose token `credential` is, where there is one. A credential that
+/// matches none is then tried as a password (a password may look like a token), and fails
+/// as one. A token sign-in is never barred by its id's failures: only its address's.
 async fn token_device(
     server: &Server,
     id: &str,
