@@ -2,18 +2,22 @@
 //!
 //! The deployment the original describes, Redis as the cache and MongoDB for persistence, is
 //! `CompositeStore::redis_mongo`: sessions (where each id is connected, which changes at every
-//! login and is read for every routed message) in Redis; topics and members, inboxes and
-//! clients in MongoDB, which is their source of truth. Flushing Redis therefore loses no
-//! message and no topic: only the sessions, which the connected clients' next logins write
-//! again (meanwhile messages to them wait in their inboxes, as for any offline receiver).
+//! login and is read for every routed message) in Redis; topics and members, inboxes (and the
+//! message ids their pushes claim), clients and accounts in MongoDB, which is their source of
+//! truth. Flushing Redis therefore loses no message, no topic and no account: only the
+//! sessions, which the connected clients' next logins write again (meanwhile messages to them
+//! wait in their inboxes, as for any offline receiver).
+//!
+//! Message ids ([`InboxStore::claim_message_id`]) always live with the inboxes: a push claims
+//! its uuid in the same step, so the two cannot be split.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::{
-    ClientRecord, ClientStore, InboxOp, InboxResult, InboxStore, SessionLoc, SessionStore, Store,
-    StoreResult, StoredMessage, TopicRecord, TopicStore,
+    Account, AccountStore, ClientRecord, ClientStore, Device, InboxOp, InboxResult, InboxStore,
+    SessionLoc, SessionStore, Store, StoreResult, StoredMessage, TopicRecord, TopicStore,
 };
 
 /// Answers each trait from its own backend. Each backend is a whole [`Store`], so that
@@ -24,6 +28,7 @@ pub struct CompositeStore {
     topics: Arc<dyn Store>,
     inbox: Arc<dyn Store>,
     clients: Arc<dyn Store>,
+    accounts: Arc<dyn Store>,
 }
 
 impl std::fmt::Debug for CompositeStore {
@@ -33,18 +38,21 @@ impl std::fmt::Debug for CompositeStore {
             .field("topics", &self.topics.backend())
             .field("inbox", &self.inbox.backend())
             .field("clients", &self.clients.backend())
+            .field("accounts", &self.accounts.backend())
             .finish()
     }
 }
 
 impl CompositeStore {
-    /// `name` is what [`Store::backend`] answers, e.g. "redis+mongo".
+    /// `name` is what [`Store::backend`] answers, e.g. "redis+mongo". `inbox` holds the
+    /// message ids as well as the inboxes.
     pub fn new(
         name: &'static str,
         sessions: Arc<dyn Store>,
         topics: Arc<dyn Store>,
         inbox: Arc<dyn Store>,
         clients: Arc<dyn Store>,
+        accounts: Arc<dyn Store>,
     ) -> CompositeStore {
         CompositeStore {
             name,
@@ -52,6 +60,7 @@ impl CompositeStore {
             topics,
             inbox,
             clients,
+            accounts,
         }
     }
 
@@ -62,6 +71,7 @@ impl CompositeStore {
             cache,
             persistent.clone(),
             persistent.clone(),
+            persistent.clone(),
             persistent,
         )
     }
@@ -69,7 +79,13 @@ impl CompositeStore {
     /// Each distinct backend once.
     fn backends(&self) -> Vec<&Arc<dyn Store>> {
         let mut distinct: Vec<&Arc<dyn Store>> = Vec::new();
-        for b in [&self.sessions, &self.topics, &self.inbox, &self.clients] {
+        for b in [
+            &self.sessions,
+            &self.topics,
+            &self.inbox,
+            &self.clients,
+            &self.accounts,
+        ] {
             if !distinct.iter().any(|d| Arc::ptr_eq(d, b)) {
                 distinct.push(b);
             }
@@ -114,12 +130,24 @@ impl TopicStore for CompositeStore {
     async fn members(&self, topic: &str) -> StoreResult<Vec<String>> {
         self.topics.members(topic).await
     }
+    async fn remove_member(&self, topic: &str, id: &str) -> StoreResult<bool> {
+        self.topics.remove_member(topic, id).await
+    }
+    async fn set_invited(&self, topic: &str, id: &str, invited: bool) -> StoreResult<bool> {
+        self.topics.set_invited(topic, id, invited).await
+    }
+    async fn invited(&self, topic: &str) -> StoreResult<Vec<String>> {
+        self.topics.invited(topic).await
+    }
 }
 
 #[async_trait]
 impl InboxStore for CompositeStore {
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         self.inbox.push(msg).await
+    }
+    async fn claim_message_id(&self, uuid: &str, from: &str) -> StoreResult<bool> {
+        self.inbox.claim_message_id(uuid, from).await
     }
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>> {
         self.inbox.pending(id).await
@@ -148,6 +176,34 @@ impl ClientStore for CompositeStore {
     }
     async fn clients(&self) -> StoreResult<Vec<ClientRecord>> {
         self.clients.clients().await
+    }
+}
+
+#[async_trait]
+impl AccountStore for CompositeStore {
+    async fn create_account(&self, account: &Account) -> StoreResult<bool> {
+        self.accounts.create_account(account).await
+    }
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+        self.accounts.account(id).await
+    }
+    async fn accounts(&self) -> StoreResult<Vec<Account>> {
+        self.accounts.accounts().await
+    }
+    async fn set_password(&self, id: &str, password_hash: &str) -> StoreResult<bool> {
+        self.accounts.set_password(id, password_hash).await
+    }
+    async fn delete_account(&self, id: &str) -> StoreResult<bool> {
+        self.accounts.delete_account(id).await
+    }
+    async fn put_device(&self, id: &str, device: &Device) -> StoreResult<bool> {
+        self.accounts.put_device(id, device).await
+    }
+    async fn devices(&self, id: &str) -> StoreResult<Vec<Device>> {
+        self.accounts.devices(id).await
+    }
+    async fn remove_device(&self, id: &str, device_id: &str) -> StoreResult<bool> {
+        self.accounts.remove_device(id, device_id).await
     }
 }
 
@@ -182,13 +238,15 @@ mod tests {
     #[tokio::test]
     async fn passes_the_conformance_suite_with_each_trait_elsewhere() {
         let dir = tempfile::tempdir().unwrap();
-        let parts = ["s.redb", "t.redb", "i.redb", "c.redb"].map(|n| embedded(dir.path(), n));
+        let parts =
+            ["s.redb", "t.redb", "i.redb", "c.redb", "a.redb"].map(|n| embedded(dir.path(), n));
         let store: Arc<dyn Store> = Arc::new(CompositeStore::new(
             "composite-test",
             parts[0].clone(),
             parts[1].clone(),
             parts[2].clone(),
             parts[3].clone(),
+            parts[4].clone(),
         ));
         conformance::run(store.clone()).await;
 
@@ -204,6 +262,21 @@ mod tests {
         assert!(!parts[1].topics().await.unwrap().is_empty());
         assert!(parts[0].clients().await.unwrap().is_empty());
         assert!(!parts[3].clients().await.unwrap().is_empty());
+        let account = Account {
+            id: "composite-account".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            created_at_ms: 1,
+        };
+        assert!(store.create_account(&account).await.unwrap());
+        assert_eq!(parts[4].account(&account.id).await.unwrap(), Some(account));
+        for other in &parts[..4] {
+            assert!(other.accounts().await.unwrap().is_empty());
+        }
+        // A message id is claimed in the inbox's part: another sender is refused there only.
+        let uuid = "composite-claimed-uuid";
+        assert!(store.claim_message_id(uuid, "a").await.unwrap());
+        assert!(!parts[2].claim_message_id(uuid, "b").await.unwrap());
+        assert!(parts[4].claim_message_id(uuid, "b").await.unwrap());
     }
 
     #[tokio::test]

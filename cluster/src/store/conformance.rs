@@ -114,6 +114,7 @@ fn topic_record(name: &str, creator: &str, home: &str) -> TopicRecord {
         creator: creator.to_owned(),
         home: home.to_owned(),
         created_at_ms: 1_700_000_000_000,
+        invite_only: false,
     }
 }
 

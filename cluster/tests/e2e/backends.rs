@@ -154,6 +154,7 @@ async fn a_redis_key_prefix_keeps_two_stores_apart() {
         creator: "x".into(),
         home: "h".into(),
         created_at_ms: 1,
+        invite_only: false,
     };
     assert!(a.create_topic(&t).await.unwrap());
     assert!(b.create_topic(&t).await.unwrap(), "B: sees nothing of A:");

@@ -26,14 +26,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition,
+};
 use tracing::debug;
 
 use self::schema::*;
 use self::writer::Writer;
 use super::{
-    ClientRecord, ClientStore, InboxOp, InboxResult, InboxStore, SessionLoc, SessionStore, Store,
-    StoreError, StoreResult, StoredMessage, TopicRecord, TopicStore,
+    Account, AccountStore, ClientRecord, ClientStore, Device, InboxOp, InboxResult, InboxStore,
+    SessionLoc, SessionStore, Store, StoreError, StoreResult, StoredMessage, TopicRecord,
+    TopicStore,
 };
 
 /// How the embedded store trades durability for throughput.
@@ -256,31 +260,59 @@ impl TopicStore for EmbeddedStore {
     }
 
     async fn members(&self, topic: &str) -> StoreResult<Vec<String>> {
-        let what = "members";
-        self.read(what, |txn| {
-            // Both tables from one snapshot, so a member list never outlives its topic.
-            if txn
-                .open_table(TOPICS)
-                .ctx(what)?
-                .get(topic)
-                .ctx(what)?
-                .is_none()
-            {
-                return Err(StoreError::NoSuchTopic(topic.to_owned()));
-            }
-            let table = txn.open_table(TOPIC_MEMBERS).ctx(what)?;
-            let mut out = Vec::new();
-            for entry in table.range((topic, "")..).ctx(what)? {
-                let (key, _) = entry.ctx(what)?;
-                let (t, member) = key.value();
-                if t != topic {
-                    break;
-                }
-                out.push(member.to_owned());
-            }
-            Ok(out)
+        self.read("members", |txn| {
+            ids_of_topic(txn, TOPIC_MEMBERS, topic, "members")
         })
     }
+
+    async fn remove_member(&self, topic: &str, id: &str) -> StoreResult<bool> {
+        let (topic, id) = (topic.to_owned(), id.to_owned());
+        self.write("remove_member", move |t| t.remove_member(&topic, &id))
+            .await
+    }
+
+    async fn set_invited(&self, topic: &str, id: &str, invited: bool) -> StoreResult<bool> {
+        let (topic, id) = (topic.to_owned(), id.to_owned());
+        self.write("set_invited", move |t| t.set_invited(&topic, &id, invited))
+            .await
+    }
+
+    async fn invited(&self, topic: &str) -> StoreResult<Vec<String>> {
+        self.read("invited", |txn| {
+            ids_of_topic(txn, TOPIC_INVITED, topic, "invited")
+        })
+    }
+}
+
+/// The ids `table` holds for `topic` (its members, or those invited), ordered by id;
+/// `NoSuchTopic` where the topic does not exist.
+fn ids_of_topic(
+    txn: &ReadTransaction,
+    table: TableDefinition<(&str, &str), ()>,
+    topic: &str,
+    what: &str,
+) -> StoreResult<Vec<String>> {
+    // Both tables from one snapshot, so an id list never outlives its topic.
+    if txn
+        .open_table(TOPICS)
+        .ctx(what)?
+        .get(topic)
+        .ctx(what)?
+        .is_none()
+    {
+        return Err(StoreError::NoSuchTopic(topic.to_owned()));
+    }
+    let table = txn.open_table(table).ctx(what)?;
+    let mut out = Vec::new();
+    for entry in table.range((topic, "")..).ctx(what)? {
+        let (key, _) = entry.ctx(what)?;
+        let (t, id) = key.value();
+        if t != topic {
+            break;
+        }
+        out.push(id.to_owned());
+    }
+    Ok(out)
 }
 
 #[async_trait]
@@ -288,6 +320,14 @@ impl InboxStore for EmbeddedStore {
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         let msg = msg.clone();
         self.write("push", move |t| t.push(&msg)).await
+    }
+
+    async fn claim_message_id(&self, uuid: &str, from: &str) -> StoreResult<bool> {
+        let (uuid, from) = (uuid.to_owned(), from.to_owned());
+        self.write("claim_message_id", move |t| {
+            t.claim_message_id(&uuid, &from)
+        })
+        .await
     }
 
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>> {
@@ -360,6 +400,74 @@ impl ClientStore for EmbeddedStore {
             all_json(&txn.open_table(CLIENTS).ctx(what)?, what)
         })
         .await
+    }
+}
+
+#[async_trait]
+impl AccountStore for EmbeddedStore {
+    async fn create_account(&self, account: &Account) -> StoreResult<bool> {
+        let account = account.clone();
+        self.write("create_account", move |t| t.create_account(&account))
+            .await
+    }
+
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+        let what = "account";
+        self.read(what, |txn| {
+            get_json(&txn.open_table(ACCOUNTS).ctx(what)?, id, what)
+        })
+    }
+
+    async fn accounts(&self) -> StoreResult<Vec<Account>> {
+        let what = "accounts";
+        self.read_blocking(what, move |txn| {
+            all_json(&txn.open_table(ACCOUNTS).ctx(what)?, what)
+        })
+        .await
+    }
+
+    async fn set_password(&self, id: &str, password_hash: &str) -> StoreResult<bool> {
+        let (id, hash) = (id.to_owned(), password_hash.to_owned());
+        self.write("set_password", move |t| t.set_password(&id, &hash))
+            .await
+    }
+
+    async fn delete_account(&self, id: &str) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.write("delete_account", move |t| t.delete_account(&id))
+            .await
+    }
+
+    async fn put_device(&self, id: &str, device: &Device) -> StoreResult<bool> {
+        let (id, device) = (id.to_owned(), device.clone());
+        self.write("put_device", move |t| t.put_device(&id, &device))
+            .await
+    }
+
+    async fn devices(&self, id: &str) -> StoreResult<Vec<Device>> {
+        let what = "devices";
+        let mut devices: Vec<Device> = self.read(what, |txn| {
+            let table = txn.open_table(DEVICES).ctx(what)?;
+            let mut out = Vec::new();
+            for entry in table.range((id, "")..).ctx(what)? {
+                let (key, record) = entry.ctx(what)?;
+                if key.value().0 != id {
+                    break;
+                }
+                out.push(decode(what, record.value())?);
+            }
+            Ok(out)
+        })?;
+        // Stored by device id; answered in the order they were made.
+        devices
+            .sort_by(|a, b| (a.created_at_ms, &a.device_id).cmp(&(b.created_at_ms, &b.device_id)));
+        Ok(devices)
+    }
+
+    async fn remove_device(&self, id: &str, device_id: &str) -> StoreResult<bool> {
+        let (id, device_id) = (id.to_owned(), device_id.to_owned());
+        self.write("remove_device", move |t| t.remove_device(&id, &device_id))
+            .await
     }
 }
 

@@ -2,7 +2,7 @@
 //! keep them consistent with each other (applied by [`super::writer`] inside a transaction).
 //!
 //! Records are JSON; keys are redb tuples, ordered so that one id's entries are one range
-//! (its inbox in push order, its sessions by server then connection).
+//! (its inbox in push order, its sessions by server then connection, its devices by device id).
 
 use std::collections::HashMap;
 
@@ -10,7 +10,9 @@ use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::store::{ClientRecord, SessionLoc, StoreError, StoreResult, StoredMessage, TopicRecord};
+use crate::store::{
+    Account, ClientRecord, Device, SessionLoc, StoreError, StoreResult, StoredMessage, TopicRecord,
+};
 
 /// `(receiver, seq) -> StoredMessage` as JSON. `seq` comes from [`COUNTERS`], so a receiver's
 /// range is its inbox in push order.
@@ -34,8 +36,18 @@ pub(super) const TOPICS: TableDefinition<&str, &[u8]> = TableDefinition::new("to
 /// `(topic, member) -> ()`.
 pub(super) const TOPIC_MEMBERS: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("topic_members");
+/// `(topic, id) -> ()`: the ids invited to a topic and not taken back.
+pub(super) const TOPIC_INVITED: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("topic_invited");
 /// `id -> ClientRecord` as JSON.
 pub(super) const CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("clients");
+/// `uuid -> sender`: which sender each message id belongs to, kept for good (never pruned by
+/// an ack), so that a uuid names one sender's message for ever.
+pub(super) const MESSAGE_IDS: TableDefinition<&str, &str> = TableDefinition::new("message_ids");
+/// `id -> Account` as JSON.
+pub(super) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
+/// `(id, device_id) -> Device` as JSON: one account's devices are one range.
+pub(super) const DEVICES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("devices");
 
 // ---------------------------------------------------------------------------------------------
 // Writes, applied by the writer thread inside a batch's transaction.
@@ -50,7 +62,11 @@ pub(super) struct Tables<'txn> {
     sessions_by_server: Table<'txn, (&'static str, &'static str, u64), ()>,
     topics: Table<'txn, &'static str, &'static [u8]>,
     topic_members: Table<'txn, (&'static str, &'static str), ()>,
+    topic_invited: Table<'txn, (&'static str, &'static str), ()>,
     clients: Table<'txn, &'static str, &'static [u8]>,
+    message_ids: Table<'txn, &'static str, &'static str>,
+    accounts: Table<'txn, &'static str, &'static [u8]>,
+    devices: Table<'txn, (&'static str, &'static str), &'static [u8]>,
     /// [`NEXT_INBOX_SEQ`] as this batch has moved it: read at the first push, written once
     /// by [`Tables::finish`] rather than at every push.
     next_seq: Option<u64>,
@@ -71,7 +87,11 @@ impl<'txn> Tables<'txn> {
             sessions_by_server: txn.open_table(SESSIONS_BY_SERVER).ctx(what)?,
             topics: txn.open_table(TOPICS).ctx(what)?,
             topic_members: txn.open_table(TOPIC_MEMBERS).ctx(what)?,
+            topic_invited: txn.open_table(TOPIC_INVITED).ctx(what)?,
             clients: txn.open_table(CLIENTS).ctx(what)?,
+            message_ids: txn.open_table(MESSAGE_IDS).ctx(what)?,
+            accounts: txn.open_table(ACCOUNTS).ctx(what)?,
+            devices: txn.open_table(DEVICES).ctx(what)?,
             next_seq: None,
             len_changes: HashMap::new(),
         })
@@ -179,18 +199,72 @@ impl<'txn> Tables<'txn> {
         Ok(true)
     }
 
+    /// `NoSuchTopic` unless `topic` exists.
+    fn topic_exists(&self, topic: &str, what: &str) -> StoreResult<()> {
+        match self.topics.get(topic).ctx(what)? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NoSuchTopic(topic.to_owned())),
+        }
+    }
+
     pub(super) fn add_member(&mut self, topic: &str, id: &str) -> StoreResult<bool> {
         let what = "add_member";
-        if self.topics.get(topic).ctx(what)?.is_none() {
-            return Err(StoreError::NoSuchTopic(topic.to_owned()));
-        }
+        self.topic_exists(topic, what)?;
         let before = self.topic_members.insert((topic, id), ()).ctx(what)?;
         Ok(before.is_none())
+    }
+
+    pub(super) fn remove_member(&mut self, topic: &str, id: &str) -> StoreResult<bool> {
+        let what = "remove_member";
+        self.topic_exists(topic, what)?;
+        let before = self.topic_members.remove((topic, id)).ctx(what)?;
+        Ok(before.is_some())
+    }
+
+    pub(super) fn set_invited(
+        &mut self,
+        topic: &str,
+        id: &str,
+        invited: bool,
+    ) -> StoreResult<bool> {
+        let what = "set_invited";
+        self.topic_exists(topic, what)?;
+        Ok(if invited {
+            self.topic_invited
+                .insert((topic, id), ())
+                .ctx(what)?
+                .is_none()
+        } else {
+            self.topic_invited.remove((topic, id)).ctx(what)?.is_some()
+        })
+    }
+
+    /// Claims `uuid` for `from`: `true` where it was free or `from`'s already.
+    pub(super) fn claim_message_id(&mut self, uuid: &str, from: &str) -> StoreResult<bool> {
+        let what = "claim_message_id";
+        // One lookup both claims a new id (the common case, once per push) and finds an owner;
+        // another sender's claim (rare) gets its owner back.
+        let before = self
+            .message_ids
+            .insert(uuid, from)
+            .ctx(what)?
+            .map(|owner| owner.value().to_owned());
+        match before {
+            Some(owner) if owner != from => {
+                self.message_ids.insert(uuid, owner.as_str()).ctx(what)?;
+                Ok(false)
+            }
+            _ => Ok(true),
+        }
     }
 
     pub(super) fn push(&mut self, msg: &StoredMessage) -> StoreResult<()> {
         let what = "push";
         let (to, uuid) = (msg.to.as_str(), msg.uuid.as_str());
+        // Claimed in the push's own transaction: refused here, nothing below is written.
+        if !self.claim_message_id(uuid, &msg.from)? {
+            return Err(StoreError::IdTaken(msg.uuid.clone()));
+        }
         let record = encode(what, msg)?;
         let seq = self.peek_seq()?;
         // One lookup both finds a duplicate and indexes a new message; a duplicate (rare)
@@ -235,6 +309,66 @@ impl<'txn> Tables<'txn> {
             .insert(client.id.as_str(), record.as_slice())
             .ctx(what)?;
         Ok(())
+    }
+
+    pub(super) fn create_account(&mut self, account: &Account) -> StoreResult<bool> {
+        let what = "create_account";
+        let id = account.id.as_str();
+        if self.accounts.get(id).ctx(what)?.is_some() {
+            return Ok(false);
+        }
+        let record = encode(what, account)?;
+        self.accounts.insert(id, record.as_slice()).ctx(what)?;
+        Ok(true)
+    }
+
+    pub(super) fn set_password(&mut self, id: &str, password_hash: &str) -> StoreResult<bool> {
+        let what = "set_password";
+        let Some(mut account) = get_json::<Account>(&self.accounts, id, what)? else {
+            return Ok(false);
+        };
+        account.password_hash = password_hash.to_owned();
+        let record = encode(what, &account)?;
+        self.accounts.insert(id, record.as_slice()).ctx(what)?;
+        Ok(true)
+    }
+
+    /// Removes the account and, in the same transaction, every device of it.
+    pub(super) fn delete_account(&mut self, id: &str) -> StoreResult<bool> {
+        let what = "delete_account";
+        if self.accounts.remove(id).ctx(what)?.is_none() {
+            return Ok(false);
+        }
+        let mut device_ids = Vec::new();
+        for entry in self.devices.range((id, "")..).ctx(what)? {
+            let (key, _) = entry.ctx(what)?;
+            let (owner, device_id) = key.value();
+            if owner != id {
+                break;
+            }
+            device_ids.push(device_id.to_owned());
+        }
+        for device_id in &device_ids {
+            self.devices.remove((id, device_id.as_str())).ctx(what)?;
+        }
+        Ok(true)
+    }
+
+    pub(super) fn put_device(&mut self, id: &str, device: &Device) -> StoreResult<bool> {
+        let what = "put_device";
+        if self.accounts.get(id).ctx(what)?.is_none() {
+            return Ok(false);
+        }
+        let record = encode(what, device)?;
+        self.devices
+            .insert((id, device.device_id.as_str()), record.as_slice())
+            .ctx(what)?;
+        Ok(true)
+    }
+
+    pub(super) fn remove_device(&mut self, id: &str, device_id: &str) -> StoreResult<bool> {
+        let what = "remove_device";
+        Ok(self.devices.remove((id, device_id)).ctx(what)?.is_some())
     }
 }
 

@@ -27,6 +27,7 @@ fn topic(name: &str, creator: &str) -> TopicRecord {
         creator: creator.into(),
         home: "127.0.0.1:19000".into(),
         created_at_ms: 7,
+        invite_only: false,
     }
 }
 
@@ -338,4 +339,62 @@ fn writes_survive_sigkill_after_one_window() {
         .build()
         .unwrap();
     runtime.block_on(async { check_filled(&open(&path)).await });
+}
+
+/// Topics stored before invitations existed have no `invite_only` field: they read as open.
+#[tokio::test]
+async fn a_topic_stored_without_invite_only_reads_as_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("store.redb"));
+    let old = br#"{"name":"old","creator":"alice","home":"127.0.0.1:19000","created_at_ms":7}"#;
+    let txn = store.inner.db.begin_write().unwrap();
+    txn.open_table(TOPICS)
+        .unwrap()
+        .insert("old", old.as_slice())
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        store.topic("old").await.unwrap(),
+        Some(topic("old", "alice"))
+    );
+    let mut closed = topic("closed", "alice");
+    closed.invite_only = true;
+    assert!(store.create_topic(&closed).await.unwrap());
+    assert_eq!(store.topic("closed").await.unwrap(), Some(closed));
+}
+
+/// A push claims its uuid in the same transaction as its other writes, so a batch of many
+/// pushes stays one commit; a push refused as another sender's leaves no trace, not even in
+/// the inbox length or the seq counter.
+#[tokio::test]
+async fn a_refused_push_in_a_batch_leaves_no_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("store.redb"));
+    let mut stolen = msg("carol", 1);
+    stolen.from = "mallory".into();
+    let answers = store
+        .apply_batch(&[
+            InboxOp::Push(msg("bob", 1)),
+            InboxOp::Push(stolen),
+            InboxOp::Push(msg("bob", 2)),
+        ])
+        .await;
+    assert_eq!(
+        answers,
+        [
+            Ok(None),
+            Err(StoreError::IdTaken("uuid-1".into())),
+            Ok(None)
+        ]
+    );
+    assert_eq!(store.pending_count("carol").await.unwrap(), 0);
+    assert_eq!(store.pending_total().await.unwrap(), Some(2));
+    assert_eq!(
+        store.pending("bob").await.unwrap(),
+        [msg("bob", 1), msg("bob", 2)]
+    );
+    // Acked, the id stays alice's.
+    store.ack("bob", "uuid-1").await.unwrap().unwrap();
+    assert!(!store.claim_message_id("uuid-1", "mallory").await.unwrap());
+    assert!(store.claim_message_id("uuid-1", "alice").await.unwrap());
 }
