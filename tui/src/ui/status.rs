@@ -16,7 +16,8 @@ use crate::app::{Account, App, Link};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let mut left: Vec<Span> = Vec::new();
-    // Why we are cut off goes last: a long reason is cut at the end.
+    // Why we are cut off comes before how we are known: when room is short, the reason
+    // matters more.
     let why = match (&app.account, &app.link) {
         (Account::SignedOut { reason }, _) => {
             left.push(Span::styled(
@@ -29,17 +30,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         (_, link) => draw_link(&mut left, app, link),
     };
     push_waiting(&mut left, app);
-    push_account(&mut left, app);
     if let Some(why) = why {
         left.push(Span::styled(
             format!(" · {}", wrap::clean(why)),
             theme::dim(),
         ));
     }
+    push_account(&mut left, app);
     draw_line(f, area, app, left);
 }
 
-/// How we are known, after the connection's state: "signed in · device abc123", or that
+/// How we are known, last: "signed in · device abc123", or that
 /// the id is anyone's.
 fn push_account(left: &mut Vec<Span<'static>>, app: &App) {
     match &app.account {
