@@ -125,10 +125,11 @@ impl Router {
             }
             // An id's sessions end (a revoked device, a kick): passed on to the msg_servers
             // where it is connected.
-            Command::EndSessions { id, which } => {
+            Command::EndSessions { id, which, why } => {
                 let frame = Command::EndSessions {
                     id: id.clone(),
                     which,
+                    why,
                 }
                 .to_frame();
                 self.to_sessions_of(origin, &id, frame).await;

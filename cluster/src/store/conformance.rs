@@ -23,7 +23,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{
-    ClientRecord, InboxOp, SessionLoc, Store, StoreError, StoreResult, StoredMessage, TopicRecord,
+    Account, ClientRecord, Device, InboxOp, SessionLoc, Store, StoreError, StoreResult,
+    StoredMessage, TopicRecord,
 };
 
 /// Runs every check against `store`, one after another.
@@ -44,6 +45,9 @@ pub async fn run(store: Arc<dyn Store>) {
     members_are_ordered_and_added_once(s).await;
     missing_topic_is_no_such_topic(s).await;
     topics_lists_every_topic_by_name(s).await;
+    invite_only_is_kept(s).await;
+    remove_member_removes_once(s).await;
+    invitations_are_ordered_given_once_and_taken_back(s).await;
 
     inbox_keeps_push_order(s).await;
     duplicate_uuid_is_ignored(s).await;
@@ -53,8 +57,18 @@ pub async fn run(store: Arc<dyn Store>) {
     concurrent_pushes_land_exactly_once(s).await;
     a_batch_applies_in_order(s).await;
     pending_total_counts_at_least_this_checks_messages(s).await;
+    a_message_id_is_its_first_senders_for_good(s).await;
+    a_push_of_another_senders_id_is_refused_and_changes_nothing(s).await;
+    a_batch_refuses_another_senders_id_alone(s).await;
 
     clients_put_replace_get_and_list(s).await;
+
+    accounts_are_created_once_read_and_listed_by_id(s).await;
+    set_password_replaces_only_the_hash(s).await;
+    delete_account_takes_its_devices_with_it(s).await;
+    put_device_adds_replaces_and_needs_an_account(s).await;
+    devices_are_ordered_by_creation_then_id(s).await;
+    remove_device_forgets_only_that_device(s).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,6 +129,32 @@ fn topic_record(name: &str, creator: &str, home: &str) -> TopicRecord {
         home: home.to_owned(),
         created_at_ms: 1_700_000_000_000,
         invite_only: false,
+    }
+}
+
+fn invite_only_topic(name: &str, creator: &str) -> TopicRecord {
+    TopicRecord {
+        invite_only: true,
+        ..topic_record(name, creator, "127.0.0.1:19000")
+    }
+}
+
+/// An account with a hash shaped like the real ones (they are opaque to the store).
+fn account_record(id: &str, salt: &str, at: u64) -> Account {
+    Account {
+        id: id.to_owned(),
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1${salt}$aGFzaGhhc2hoYXNo"),
+        created_at_ms: at,
+    }
+}
+
+fn device(device_id: &str, created_at_ms: u64, last_used_ms: u64) -> Device {
+    Device {
+        device_id: device_id.to_owned(),
+        name: format!("{device_id}'s phone"),
+        token_hash: format!("{:064x}", created_at_ms * 7919 + last_used_ms),
+        created_at_ms,
+        last_used_ms,
     }
 }
 
@@ -526,8 +566,9 @@ pub(crate) async fn members_are_ordered_and_added_once(store: &Arc<dyn Store>) {
     );
 }
 
-/// `add_member` and `members` of a topic that does not exist fail with `NoSuchTopic(name)`;
-/// `topic` answers `None`; nothing is created by asking.
+/// `add_member`, `members`, `remove_member`, `set_invited` and `invited` of a topic that does
+/// not exist fail with `NoSuchTopic(name)`; `topic` answers `None`; nothing is created by
+/// asking.
 pub(crate) async fn missing_topic_is_no_such_topic(store: &Arc<dyn Store>) {
     let check = "missing_topic_is_no_such_topic";
     let p = unique(check);
@@ -549,6 +590,26 @@ pub(crate) async fn missing_topic_is_no_such_topic(store: &Arc<dyn Store>) {
         check,
         "members of a missing topic",
         store.members(&name).await,
+        Err(StoreError::NoSuchTopic(name.clone())),
+    );
+    same(
+        check,
+        "remove_member from a missing topic",
+        store.remove_member(&name, &format!("{p}-a")).await,
+        Err(StoreError::NoSuchTopic(name.clone())),
+    );
+    for invited in [true, false] {
+        same(
+            check,
+            &format!("set_invited({invited}) on a missing topic"),
+            store.set_invited(&name, &format!("{p}-a"), invited).await,
+            Err(StoreError::NoSuchTopic(name.clone())),
+        );
+    }
+    same(
+        check,
+        "invited of a missing topic",
+        store.invited(&name).await,
         Err(StoreError::NoSuchTopic(name.clone())),
     );
     same(
@@ -582,6 +643,246 @@ pub(crate) async fn topics_lists_every_topic_by_name(store: &Arc<dyn Store>) {
     let mine: Vec<_> = all.into_iter().filter(|t| t.name.starts_with(&p)).collect();
     want.sort_by(|x, y| x.name.cmp(&y.name));
     same(check, "this check's topics in topics()", mine, want);
+}
+
+/// `invite_only` is stored and answered as given, by `topic` and by `topics`, and a refused
+/// create does not change it.
+pub(crate) async fn invite_only_is_kept(store: &Arc<dyn Store>) {
+    let check = "invite_only_is_kept";
+    let p = unique(check);
+    let creator = format!("{p}-creator");
+    let closed = invite_only_topic(&format!("{p}-closed"), &creator);
+    let open = topic_record(&format!("{p}-open"), &creator, "127.0.0.1:19000");
+
+    for t in [&closed, &open] {
+        same(
+            check,
+            "create_topic",
+            ok(check, "create_topic", store.create_topic(t).await),
+            true,
+        );
+    }
+    same(
+        check,
+        "an invite-only topic read back",
+        ok(check, "topic", store.topic(&closed.name).await),
+        Some(closed.clone()),
+    );
+    same(
+        check,
+        "an open topic read back",
+        ok(check, "topic", store.topic(&open.name).await),
+        Some(open.clone()),
+    );
+    let reopened = TopicRecord {
+        invite_only: false,
+        ..closed.clone()
+    };
+    same(
+        check,
+        "create_topic of the invite-only topic, open this time",
+        ok(check, "create_topic", store.create_topic(&reopened).await),
+        false,
+    );
+    same(
+        check,
+        "the invite-only topic after a refused create",
+        ok(check, "topic", store.topic(&closed.name).await),
+        Some(closed.clone()),
+    );
+    let mine: Vec<_> = ok(check, "topics", store.topics().await)
+        .into_iter()
+        .filter(|t| t.name.starts_with(&p))
+        .collect();
+    same(
+        check,
+        "this check's topics in topics()",
+        mine,
+        vec![closed, open],
+    );
+}
+
+/// `remove_member` answers true once, false for an id that is no member (any more), leaves
+/// the other members (and other topics) alone, and a removed member may be added again.
+pub(crate) async fn remove_member_removes_once(store: &Arc<dyn Store>) {
+    let check = "remove_member_removes_once";
+    let p = unique(check);
+    let name = format!("{p}-t");
+    let longer = format!("{p}-t2");
+    let (a, b, creator) = (format!("{p}-a"), format!("{p}-b"), format!("{p}-m"));
+    ok(
+        check,
+        "create_topic",
+        store
+            .create_topic(&topic_record(&name, &creator, "h"))
+            .await,
+    );
+    ok(
+        check,
+        "create_topic",
+        store
+            .create_topic(&topic_record(&longer, &creator, "h"))
+            .await,
+    );
+    for id in [&a, &b] {
+        ok(check, "add_member", store.add_member(&name, id).await);
+    }
+    ok(check, "add_member", store.add_member(&longer, &a).await);
+
+    same(
+        check,
+        "remove_member of a member",
+        ok(check, "remove_member", store.remove_member(&name, &a).await),
+        true,
+    );
+    same(
+        check,
+        "remove_member of it again",
+        ok(check, "remove_member", store.remove_member(&name, &a).await),
+        false,
+    );
+    same(
+        check,
+        "remove_member of an id never a member",
+        ok(
+            check,
+            "remove_member",
+            store.remove_member(&name, &format!("{p}-never")).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "members after removing one",
+        ok(check, "members", store.members(&name).await),
+        vec![b.clone(), creator.clone()],
+    );
+    same(
+        check,
+        "members of the other topic",
+        ok(check, "members", store.members(&longer).await),
+        vec![a.clone(), creator.clone()],
+    );
+    same(
+        check,
+        "remove_member of the creator",
+        ok(
+            check,
+            "remove_member",
+            store.remove_member(&name, &creator).await,
+        ),
+        true,
+    );
+    same(
+        check,
+        "add_member of a removed member",
+        ok(check, "add_member", store.add_member(&name, &a).await),
+        true,
+    );
+    same(
+        check,
+        "members after removing the creator and adding one back",
+        ok(check, "members", store.members(&name).await),
+        vec![a, b],
+    );
+}
+
+/// `set_invited` answers whether it changed anything: true to invite, false to invite again,
+/// true to take an invitation back, false to take back one that is not there. `invited`
+/// lists a topic's invitations ordered by id, apart from its members and from other topics.
+pub(crate) async fn invitations_are_ordered_given_once_and_taken_back(store: &Arc<dyn Store>) {
+    let check = "invitations_are_ordered_given_once_and_taken_back";
+    let p = unique(check);
+    let name = format!("{p}-t");
+    let longer = format!("{p}-t2");
+    let creator = format!("{p}-m");
+    let (a, c, z) = (format!("{p}-a"), format!("{p}-c"), format!("{p}-z"));
+    for t in [&name, &longer] {
+        ok(
+            check,
+            "create_topic",
+            store.create_topic(&invite_only_topic(t, &creator)).await,
+        );
+    }
+    same(
+        check,
+        "invited of a new topic",
+        ok(check, "invited", store.invited(&name).await),
+        vec![],
+    );
+
+    for (id, want) in [(&z, true), (&a, true), (&c, true), (&z, false)] {
+        same(
+            check,
+            "set_invited(true) answers whether it was new",
+            ok(
+                check,
+                "set_invited",
+                store.set_invited(&name, id, true).await,
+            ),
+            want,
+        );
+    }
+    ok(
+        check,
+        "set_invited on the other topic",
+        store.set_invited(&longer, &c, true).await,
+    );
+    same(
+        check,
+        "invited, ordered by id",
+        ok(check, "invited", store.invited(&name).await),
+        vec![a.clone(), c.clone(), z.clone()],
+    );
+    same(
+        check,
+        "members are not changed by invitations",
+        ok(check, "members", store.members(&name).await),
+        vec![creator.clone()],
+    );
+
+    same(
+        check,
+        "set_invited(false) of an invited id",
+        ok(
+            check,
+            "set_invited",
+            store.set_invited(&name, &c, false).await,
+        ),
+        true,
+    );
+    same(
+        check,
+        "set_invited(false) of it again",
+        ok(
+            check,
+            "set_invited",
+            store.set_invited(&name, &c, false).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "set_invited(false) of an id never invited",
+        ok(
+            check,
+            "set_invited",
+            store.set_invited(&name, &format!("{p}-never"), false).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "invited after taking one back",
+        ok(check, "invited", store.invited(&name).await),
+        vec![a, z],
+    );
+    same(
+        check,
+        "invited of the other topic",
+        ok(check, "invited", store.invited(&longer).await),
+        vec![c],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1060,6 +1361,256 @@ pub(crate) async fn pending_total_counts_at_least_this_checks_messages(store: &A
     );
 }
 
+/// `claim_message_id` gives a new uuid to its first sender for good: that sender may claim
+/// it again, another may not, even once the message has been pushed and acked.
+pub(crate) async fn a_message_id_is_its_first_senders_for_good(store: &Arc<dyn Store>) {
+    let check = "a_message_id_is_its_first_senders_for_good";
+    let p = unique(check);
+    let (first, other) = (format!("{p}-first"), format!("{p}-other"));
+    let uuid = Uuid::new_v4().to_string();
+
+    let claims = [
+        (&first, true, "a new uuid"),
+        (&first, true, "the same sender again"),
+        (&other, false, "another sender"),
+        (&first, true, "the first sender after another's attempt"),
+    ];
+    for (from, want, what) in claims {
+        same(
+            check,
+            &format!("claim_message_id by {what}"),
+            ok(
+                check,
+                "claim_message_id",
+                store.claim_message_id(&uuid, from).await,
+            ),
+            want,
+        );
+    }
+
+    // A push by the owner of a claimed uuid is accepted; acking it frees nothing.
+    let mut m = message(&first, &format!("{p}-to"), 0);
+    m.uuid = uuid.clone();
+    ok(
+        check,
+        "push of a uuid claimed by its sender",
+        store.push(&m).await,
+    );
+    same(
+        check,
+        "ack",
+        ok(check, "ack", store.ack(&m.to, &uuid).await),
+        Some(m.clone()),
+    );
+    same(
+        check,
+        "claim_message_id by another sender once the message is acked",
+        ok(
+            check,
+            "claim_message_id",
+            store.claim_message_id(&uuid, &other).await,
+        ),
+        false,
+    );
+
+    // A push claims its uuid as well.
+    let pushed = message(&other, &format!("{p}-to"), 1);
+    ok(check, "push", store.push(&pushed).await);
+    same(
+        check,
+        "claim_message_id of a pushed uuid by another sender",
+        ok(
+            check,
+            "claim_message_id",
+            store.claim_message_id(&pushed.uuid, &first).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "claim_message_id of a pushed uuid by its sender",
+        ok(
+            check,
+            "claim_message_id",
+            store.claim_message_id(&pushed.uuid, &other).await,
+        ),
+        true,
+    );
+}
+
+/// A push of a uuid that another sender has is refused with `IdTaken(uuid)` and pushes
+/// nothing, to that inbox or any other; the first sender's message stays pending as it was.
+pub(crate) async fn a_push_of_another_senders_id_is_refused_and_changes_nothing(
+    store: &Arc<dyn Store>,
+) {
+    let check = "a_push_of_another_senders_id_is_refused_and_changes_nothing";
+    let p = unique(check);
+    let (to, elsewhere) = (format!("{p}-to"), format!("{p}-elsewhere"));
+    let (first, other) = (format!("{p}-first"), format!("{p}-other"));
+    let original = message(&first, &to, 0);
+    ok(check, "push", store.push(&original).await);
+
+    let forged_here = StoredMessage {
+        from: other.clone(),
+        msg: "a forged body".into(),
+        ..original.clone()
+    };
+    let forged_elsewhere = StoredMessage {
+        to: elsewhere.clone(),
+        ..forged_here.clone()
+    };
+    for (m, what) in [
+        (&forged_here, "to the same inbox"),
+        (&forged_elsewhere, "to another inbox"),
+    ] {
+        same(
+            check,
+            &format!("push of another sender's uuid {what}"),
+            store.push(m).await,
+            Err(StoreError::IdTaken(original.uuid.clone())),
+        );
+    }
+    same(
+        check,
+        "the first sender's message, still pending and untouched",
+        ok(check, "pending", store.pending(&to).await),
+        vec![original.clone()],
+    );
+    same(
+        check,
+        "pending_count of the first inbox",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        1,
+    );
+    same(
+        check,
+        "the other inbox",
+        ok(check, "pending", store.pending(&elsewhere).await),
+        vec![],
+    );
+    same(
+        check,
+        "pending_count of the other inbox",
+        ok(
+            check,
+            "pending_count",
+            store.pending_count(&elsewhere).await,
+        ),
+        0,
+    );
+
+    // A uuid claimed without a push is refused to a push of another sender's all the same.
+    let claimed = Uuid::new_v4().to_string();
+    ok(
+        check,
+        "claim_message_id",
+        store.claim_message_id(&claimed, &first).await,
+    );
+    let late = StoredMessage {
+        uuid: claimed.clone(),
+        ..message(&other, &elsewhere, 1)
+    };
+    same(
+        check,
+        "push of a uuid another sender claimed",
+        store.push(&late).await,
+        Err(StoreError::IdTaken(claimed)),
+    );
+    same(
+        check,
+        "the other inbox after a refused push",
+        ok(check, "pending", store.pending(&elsewhere).await),
+        vec![],
+    );
+
+    // The first sender may push its uuid again (a retry): it is pending already, so nothing
+    // changes.
+    ok(
+        check,
+        "push retried by its sender",
+        store.push(&original).await,
+    );
+    same(
+        check,
+        "pending after the sender's retry",
+        ok(check, "pending", store.pending(&to).await),
+        vec![original.clone()],
+    );
+    same(
+        check,
+        "ack of the first sender's message",
+        ok(check, "ack", store.ack(&to, &original.uuid).await),
+        Some(original),
+    );
+}
+
+/// In `apply_batch`, a push of another sender's uuid is refused with `IdTaken` in its place
+/// and pushes nothing; the ops around it, before and after, land as they would without it.
+pub(crate) async fn a_batch_refuses_another_senders_id_alone(store: &Arc<dyn Store>) {
+    let check = "a_batch_refuses_another_senders_id_alone";
+    let p = unique(check);
+    let (to, elsewhere) = (format!("{p}-to"), format!("{p}-elsewhere"));
+    let (first, other) = (format!("{p}-first"), format!("{p}-other"));
+    let earlier = message(&first, &to, 0);
+    ok(check, "push before the batch", store.push(&earlier).await);
+
+    let a = message(&first, &to, 1);
+    let b = message(&other, &elsewhere, 2);
+    let c = message(&other, &to, 3);
+    let forged = |m: &StoredMessage, to: &str| StoredMessage {
+        from: other.clone(),
+        to: to.to_owned(),
+        msg: "a forged body".into(),
+        ..m.clone()
+    };
+    let ops = vec![
+        InboxOp::Push(a.clone()),
+        InboxOp::Push(forged(&earlier, &elsewhere)), // claimed before the batch
+        InboxOp::Push(b.clone()),
+        InboxOp::Push(forged(&a, &to)), // claimed earlier in the batch
+        InboxOp::Ack {
+            id: to.clone(),
+            uuid: earlier.uuid.clone(),
+        },
+        InboxOp::Push(c.clone()),
+    ];
+    let answers = store.apply_batch(&ops).await;
+    same(
+        check,
+        "answers, in the batch's order",
+        answers,
+        vec![
+            Ok(None),
+            Err(StoreError::IdTaken(earlier.uuid.clone())),
+            Ok(None),
+            Err(StoreError::IdTaken(a.uuid.clone())),
+            Ok(Some(earlier)),
+            Ok(None),
+        ],
+    );
+    same(
+        check,
+        "pending after the batch",
+        ok(check, "pending", store.pending(&to).await),
+        vec![a.clone(), c.clone()],
+    );
+    same(
+        check,
+        "pending of the other inbox after the batch",
+        ok(check, "pending", store.pending(&elsewhere).await),
+        vec![b.clone()],
+    );
+    same(
+        check,
+        "pending_count after the batch",
+        ok(check, "pending_count", store.pending_count(&to).await),
+        2,
+    );
+    for m in [&a, &b, &c] {
+        ok(check, "ack", store.ack(&m.to, &m.uuid).await);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // ClientStore.
 
@@ -1103,5 +1654,367 @@ pub(crate) async fn clients_put_replace_get_and_list(store: &Arc<dyn Store>) {
         "this check's clients in clients()",
         mine,
         vec![a2, b1],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// AccountStore.
+
+/// `create_account` answers true once and false, changing nothing, for an id that has one;
+/// `account` answers it; `accounts` lists each once, ordered by id.
+pub(crate) async fn accounts_are_created_once_read_and_listed_by_id(store: &Arc<dyn Store>) {
+    let check = "accounts_are_created_once_read_and_listed_by_id";
+    let p = unique(check);
+    // Created out of order, and one id extends another.
+    let (b, a, a2) = (
+        account_record(&format!("{p}-b"), "c2FsdGI", 3),
+        account_record(&format!("{p}-a"), "c2FsdGE", 2),
+        account_record(&format!("{p}-a2"), "c2FsdGEy", 1),
+    );
+    same(
+        check,
+        "account never created",
+        ok(check, "account", store.account(&a.id).await),
+        None,
+    );
+    for acc in [&b, &a2, &a] {
+        same(
+            check,
+            "create_account of a new id",
+            ok(check, "create_account", store.create_account(acc).await),
+            true,
+        );
+    }
+    same(
+        check,
+        "account after create",
+        ok(check, "account", store.account(&a.id).await),
+        Some(a.clone()),
+    );
+    let rival = account_record(&a.id, "cml2YWw", 99);
+    same(
+        check,
+        "create_account of an id that has one",
+        ok(check, "create_account", store.create_account(&rival).await),
+        false,
+    );
+    same(
+        check,
+        "account after a refused create",
+        ok(check, "account", store.account(&a.id).await),
+        Some(a.clone()),
+    );
+
+    let all = ok(check, "accounts", store.accounts().await);
+    sorted_by(check, "accounts", &all, |acc| acc.id.clone());
+    let mine: Vec<_> = all
+        .into_iter()
+        .filter(|acc| acc.id.starts_with(&p))
+        .collect();
+    same(
+        check,
+        "this check's accounts in accounts()",
+        mine,
+        vec![a, a2, b],
+    );
+}
+
+/// `set_password` replaces the hash, and nothing else (the creation time, the devices);
+/// false, creating nothing, where there is no such account.
+pub(crate) async fn set_password_replaces_only_the_hash(store: &Arc<dyn Store>) {
+    let check = "set_password_replaces_only_the_hash";
+    let p = unique(check);
+    let id = format!("{p}-id");
+    let new_hash = account_record(&id, "bmV3", 0).password_hash;
+    same(
+        check,
+        "set_password without an account",
+        ok(
+            check,
+            "set_password",
+            store.set_password(&id, &new_hash).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "account after set_password without one",
+        ok(check, "account", store.account(&id).await),
+        None,
+    );
+
+    let acc = account_record(&id, "b2xk", 5);
+    ok(check, "create_account", store.create_account(&acc).await);
+    let phone = device(&format!("{p}-phone"), 6, 7);
+    ok(check, "put_device", store.put_device(&id, &phone).await);
+    same(
+        check,
+        "set_password",
+        ok(
+            check,
+            "set_password",
+            store.set_password(&id, &new_hash).await,
+        ),
+        true,
+    );
+    same(
+        check,
+        "account after set_password",
+        ok(check, "account", store.account(&id).await),
+        Some(Account {
+            password_hash: new_hash.clone(),
+            ..acc
+        }),
+    );
+    same(
+        check,
+        "set_password to the same hash again",
+        ok(
+            check,
+            "set_password",
+            store.set_password(&id, &new_hash).await,
+        ),
+        true,
+    );
+    same(
+        check,
+        "devices after set_password",
+        ok(check, "devices", store.devices(&id).await),
+        vec![phone],
+    );
+}
+
+/// `delete_account` removes the account and its devices, and only those; false where there
+/// was none. An account made again with the same id starts without devices.
+pub(crate) async fn delete_account_takes_its_devices_with_it(store: &Arc<dyn Store>) {
+    let check = "delete_account_takes_its_devices_with_it";
+    let p = unique(check);
+    let (id, longer) = (format!("{p}-id"), format!("{p}-id2"));
+    let acc = account_record(&id, "c2FsdA", 1);
+    let kept = account_record(&longer, "c2FsdDI", 2);
+    same(
+        check,
+        "delete_account of an id without one",
+        ok(check, "delete_account", store.delete_account(&id).await),
+        false,
+    );
+    for a in [&acc, &kept] {
+        ok(check, "create_account", store.create_account(a).await);
+    }
+    let (d1, d2) = (device("d1", 10, 11), device("d2", 12, 13));
+    for d in [&d1, &d2] {
+        ok(check, "put_device", store.put_device(&id, d).await);
+    }
+    ok(check, "put_device", store.put_device(&longer, &d1).await);
+
+    same(
+        check,
+        "delete_account",
+        ok(check, "delete_account", store.delete_account(&id).await),
+        true,
+    );
+    same(
+        check,
+        "account after delete",
+        ok(check, "account", store.account(&id).await),
+        None,
+    );
+    same(
+        check,
+        "devices after delete",
+        ok(check, "devices", store.devices(&id).await),
+        vec![],
+    );
+    same(
+        check,
+        "delete_account again",
+        ok(check, "delete_account", store.delete_account(&id).await),
+        false,
+    );
+    let listed = ok(check, "accounts", store.accounts().await);
+    assert!(
+        !listed.iter().any(|a| a.id == id),
+        "conformance check `{check}`: accounts still lists a deleted account"
+    );
+    same(
+        check,
+        "an account whose id extends the deleted one's",
+        ok(check, "account", store.account(&longer).await),
+        Some(kept),
+    );
+    same(
+        check,
+        "devices of an account whose id extends the deleted one's",
+        ok(check, "devices", store.devices(&longer).await),
+        vec![d1],
+    );
+
+    ok(
+        check,
+        "create_account again",
+        store.create_account(&acc).await,
+    );
+    same(
+        check,
+        "devices of an account made again with a deleted one's id",
+        ok(check, "devices", store.devices(&id).await),
+        vec![],
+    );
+}
+
+/// `put_device` adds a device, or replaces the one with its `device_id`; false, adding
+/// nothing, where there is no such account.
+pub(crate) async fn put_device_adds_replaces_and_needs_an_account(store: &Arc<dyn Store>) {
+    let check = "put_device_adds_replaces_and_needs_an_account";
+    let p = unique(check);
+    let id = format!("{p}-id");
+    let phone = device("phone", 100, 100);
+    same(
+        check,
+        "put_device without an account",
+        ok(check, "put_device", store.put_device(&id, &phone).await),
+        false,
+    );
+    same(
+        check,
+        "devices of an id without an account",
+        ok(check, "devices", store.devices(&id).await),
+        vec![],
+    );
+
+    ok(
+        check,
+        "create_account",
+        store
+            .create_account(&account_record(&id, "c2FsdA", 1))
+            .await,
+    );
+    same(
+        check,
+        "devices of a new account",
+        ok(check, "devices", store.devices(&id).await),
+        vec![],
+    );
+    same(
+        check,
+        "put_device",
+        ok(check, "put_device", store.put_device(&id, &phone).await),
+        true,
+    );
+    same(
+        check,
+        "devices after put_device",
+        ok(check, "devices", store.devices(&id).await),
+        vec![phone.clone()],
+    );
+    let used = Device {
+        name: "renamed".into(),
+        last_used_ms: 250,
+        ..phone.clone()
+    };
+    same(
+        check,
+        "put_device replacing",
+        ok(check, "put_device", store.put_device(&id, &used).await),
+        true,
+    );
+    let laptop = device("laptop", 200, 200);
+    ok(check, "put_device", store.put_device(&id, &laptop).await);
+    same(
+        check,
+        "devices after replacing one and adding another",
+        ok(check, "devices", store.devices(&id).await),
+        vec![used, laptop],
+    );
+}
+
+/// `devices` answers an account's devices ordered by `created_at_ms`, then by `device_id`
+/// where two were made at once: neither insertion order nor id order alone.
+pub(crate) async fn devices_are_ordered_by_creation_then_id(store: &Arc<dyn Store>) {
+    let check = "devices_are_ordered_by_creation_then_id";
+    let p = unique(check);
+    let id = format!("{p}-id");
+    ok(
+        check,
+        "create_account",
+        store
+            .create_account(&account_record(&id, "c2FsdA", 1))
+            .await,
+    );
+    let (c5, a9, b5, z1) = (
+        device("c", 5, 50),
+        device("a", 9, 9),
+        device("b", 5, 60),
+        device("z", 1, 70),
+    );
+    for d in [&c5, &a9, &b5, &z1] {
+        ok(check, "put_device", store.put_device(&id, d).await);
+    }
+    same(
+        check,
+        "devices, by creation then id",
+        ok(check, "devices", store.devices(&id).await),
+        vec![z1, b5, c5, a9],
+    );
+}
+
+/// `remove_device` forgets one device: true once, false for one not there (also where there
+/// is no such account); the account's other devices stay.
+pub(crate) async fn remove_device_forgets_only_that_device(store: &Arc<dyn Store>) {
+    let check = "remove_device_forgets_only_that_device";
+    let p = unique(check);
+    let (id, other) = (format!("{p}-id"), format!("{p}-other"));
+    for a in [&id, &other] {
+        ok(
+            check,
+            "create_account",
+            store.create_account(&account_record(a, "c2FsdA", 1)).await,
+        );
+    }
+    let (d1, d2, d3) = (device("d1", 1, 1), device("d2", 2, 2), device("d3", 3, 3));
+    for d in [&d1, &d2, &d3] {
+        ok(check, "put_device", store.put_device(&id, d).await);
+    }
+    ok(check, "put_device", store.put_device(&other, &d2).await);
+
+    same(
+        check,
+        "remove_device",
+        ok(check, "remove_device", store.remove_device(&id, "d2").await),
+        true,
+    );
+    same(
+        check,
+        "remove_device again",
+        ok(check, "remove_device", store.remove_device(&id, "d2").await),
+        false,
+    );
+    same(
+        check,
+        "remove_device of a device never put",
+        ok(check, "remove_device", store.remove_device(&id, "d9").await),
+        false,
+    );
+    same(
+        check,
+        "remove_device without an account",
+        ok(
+            check,
+            "remove_device",
+            store.remove_device(&format!("{p}-none"), "d1").await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "devices after removing one",
+        ok(check, "devices", store.devices(&id).await),
+        vec![d1, d3],
+    );
+    same(
+        check,
+        "the same device id of another account",
+        ok(check, "devices", store.devices(&other).await),
+        vec![d2],
     );
 }

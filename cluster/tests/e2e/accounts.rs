@@ -12,7 +12,7 @@ use fishchat_cluster::protocol::inspect::UserResult;
 use fishchat_cluster::protocol::{AuthPolicy, Command, ErrorCode, InspectQuery, Registration};
 
 use crate::harness::*;
-use crate::original::OriginalClient;
+use crate::original::{env, OriginalClient};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -58,10 +58,11 @@ async fn user(c: &TestCluster, id: &str) -> UserResult {
     serde_json::from_value(op.inspect(InspectQuery::User(id.into())).await.unwrap()).unwrap()
 }
 
-fn refused(r: Result<impl std::fmt::Debug, ClientError>, code: ErrorCode) -> String {
+fn refused<T>(r: Result<T, ClientError>, code: ErrorCode) -> String {
     match r {
         Err(ClientError::Server { code: got, detail }) if got == code => detail,
-        other => panic!("expected {code}, got {other:?}"),
+        Err(e) => panic!("expected {code}, got {e}"),
+        Ok(_) => panic!("expected {code}, but it succeeded"),
     }
 }
 
@@ -99,8 +100,8 @@ async fn an_impostor_cannot_use_a_claimed_id_at_either_level_and_its_inbox_is_un
     let detail = refused(impostor.login("bob").await, ErrorCode::AuthRequired);
     assert!(detail.contains("LOGIN"), "{detail}");
     // The original level is closed without a frame.
-    let mut original = OriginalClient::at(&c.file().msg_servers[0], "bob").await;
-    original.login().await;
+    let mut original = OriginalClient::connect(&c.file().msg_servers[0], "bob").await;
+    original.send(&env("SEND_CLIENT_ID", &["bob"])).await;
     original.expect_closed_silently().await;
 
     assert_eq!(user(&c, "bob").await.pending, 2, "bob's inbox is untouched");
@@ -252,7 +253,7 @@ async fn registering_an_id_that_waits_delivers_its_messages_to_the_new_owner() {
         connect(&c, 0).await.login("erin").await,
         ErrorCode::AuthRequired,
     );
-    let mut other = connect(&c, 0).await;
+    let other = connect(&c, 0).await;
     refused(
         other.register("erin", "another password").await,
         ErrorCode::IdTaken,
@@ -360,11 +361,11 @@ async fn under_required_every_id_needs_an_account() {
         ErrorCode::AuthRequired,
     );
     assert!(detail.contains("every id"), "{detail}");
-    let mut original = OriginalClient::at(&addr, "newcomer").await;
-    original.login().await;
+    let mut original = OriginalClient::connect(&addr, "newcomer").await;
+    original.send(&env("SEND_CLIENT_ID", &["newcomer"])).await;
     original.expect_closed_silently().await;
 
-    let mut client = connect(&c, 0).await;
+    let client = connect(&c, 0).await;
     let status = client.account_status("newcomer").await.unwrap();
     assert!(!status.claimed);
     assert_eq!(status.auth, AuthPolicy::Required);

@@ -162,6 +162,104 @@ async fn a_redis_key_prefix_keeps_two_stores_apart() {
     assert_eq!(b.members("t").await.unwrap(), vec!["x"]);
 }
 
+/// The keys `store/redis/mod.rs` documents for invitations, message ids and accounts are the
+/// ones written, and a message id never expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_keeps_invitations_message_ids_and_accounts_under_the_documented_keys() {
+    let test = "redis_keeps_invitations_message_ids_and_accounts_under_the_documented_keys";
+    let Some(redis) = RedisServer::start(test) else {
+        return;
+    };
+    let mut o = redis_options(&redis);
+    o.prefix = "K:".into();
+    let store = open(StoreChoice::Redis(o)).await;
+    let mut r = ::redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let t = TopicRecord {
+        name: "t".into(),
+        creator: "x".into(),
+        home: "h".into(),
+        created_at_ms: 1,
+        invite_only: true,
+    };
+    assert!(store.create_topic(&t).await.unwrap());
+    assert!(store.set_invited("t", "y", true).await.unwrap());
+    let invited: Vec<String> = ::redis::cmd("SMEMBERS")
+        .arg("K:ttopic_invited")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(invited, ["y"]);
+
+    let m = StoredMessage {
+        uuid: "00000000-0000-4000-8000-000000000001".into(),
+        from: "alice".into(),
+        to: "bob".into(),
+        msg: "m".into(),
+        sent_at_ms: 1,
+    };
+    store.push(&m).await.unwrap();
+    store.ack("bob", &m.uuid).await.unwrap().unwrap();
+    let key = format!("K:{}message_id", m.uuid);
+    let owner: String = ::redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(owner, "alice", "the id outlives the ack");
+    let ttl: i64 = ::redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(ttl, -1, "a message id never expires");
+
+    let account = Account {
+        id: "carol".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at_ms: 5,
+    };
+    assert!(store.create_account(&account).await.unwrap());
+    let phone = Device {
+        device_id: "phone".into(),
+        name: "carol's phone".into(),
+        token_hash: "ab".repeat(32),
+        created_at_ms: 6,
+        last_used_ms: 7,
+    };
+    assert!(store.put_device("carol", &phone).await.unwrap());
+    let fields: std::collections::HashMap<String, String> = ::redis::cmd("HGETALL")
+        .arg("K:carolaccount")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(fields.get("PasswordHash"), Some(&account.password_hash));
+    assert_eq!(fields.get("CreatedAtMs").map(String::as_str), Some("5"));
+    let devices: Vec<String> = ::redis::cmd("HKEYS")
+        .arg("K:carolaccount_devices")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(devices, ["phone"]);
+    let listed: Vec<String> = ::redis::cmd("SMEMBERS")
+        .arg("K:account_list")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(listed, ["carol"]);
+    assert!(store.delete_account("carol").await.unwrap());
+    let left: i64 = ::redis::cmd("EXISTS")
+        .arg("K:carolaccount")
+        .arg("K:carolaccount_devices")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the account and its devices are gone");
+}
+
 /// The next topic message's (msg, from); receipts of earlier p2p messages are passed over.
 async fn next_topic(c: &mut Client) -> (String, String) {
     loop {

@@ -254,7 +254,7 @@ async fn topics_and_users_come_from_the_store() {
         .await;
     let detail = raw.expect_error(ErrorCode::BadArgs).await;
     assert!(
-        detail.contains("sessions, topics, topic or user"),
+        detail.contains("sessions, topics, topic, user or accounts"),
         "{detail}"
     );
 }

@@ -161,10 +161,11 @@ codec! {
     "KICK_USER", Command::KickUser { id },
         |a| Command::KickUser { id: a.name("id")? },
         Encoded::args(vec![s(id)]);
-    "END_SESSIONS", Command::EndSessions { id, which },
+    "END_SESSIONS", Command::EndSessions { id, which, why },
         |a| Command::EndSessions {
             id: a.name("id")?,
             which: word::<SessionFilter>(a, "which")?,
+            why: a.text("why")?,
         },
-        Encoded::args(vec![s(id), which.to_string()]);
+        Encoded::args(vec![s(id), which.to_string(), s(why)]);
 }

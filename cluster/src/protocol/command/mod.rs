@@ -257,9 +257,14 @@ pub enum Command {
     KickUser { id: String },
 
     // msg_server -> router -> msg_servers (ours)
-    /// `END_SESSIONS [id, which]`: end the sessions of `id` that `which` names. Published on
-    /// `/sysctrl/send`; the router sends it to the other msg_servers where `id` is connected.
-    EndSessions { id: String, which: SessionFilter },
+    /// `END_SESSIONS [id, which, why]`: end the sessions of `id` that `which` names, telling
+    /// them `why`. Published on `/sysctrl/send`; the router sends it to the other msg_servers
+    /// where `id` is connected.
+    EndSessions {
+        id: String,
+        which: SessionFilter,
+        why: String,
+    },
 }
 
 /// What `INSPECT` asks about: its `what` argument and, for some, a second.

@@ -232,7 +232,9 @@ fn session_filter() -> impl Strategy<Value = SessionFilter> {
     ]
 }
 
-fn account_command(data: impl Strategy<Value = Value> + Clone) -> impl Strategy<Value = Command> {
+fn account_command(
+    data: impl Strategy<Value = Value> + Clone + 'static,
+) -> impl Strategy<Value = Command> {
     let secret = ".{1,40}";
     prop_oneof![
         (name(), secret).prop_map(|(id, password)| Command::Register { id, password }),
@@ -285,7 +287,11 @@ fn account_command(data: impl Strategy<Value = Value> + Clone) -> impl Strategy<
         name().prop_map(|id| Command::UserDel { id }),
         (name(), name()).prop_map(|(id, device_id)| Command::UserRevoke { id, device_id }),
         name().prop_map(|id| Command::KickUser { id }),
-        (name(), session_filter()).prop_map(|(id, which)| Command::EndSessions { id, which }),
+        (name(), session_filter(), ".{0,40}").prop_map(|(id, which, why)| Command::EndSessions {
+            id,
+            which,
+            why
+        }),
     ]
 }
 

@@ -499,15 +499,16 @@ pub(crate) fn kick_user(server: &Server, peer: &Peer, id: String) -> Result<(), 
     Ok(())
 }
 
-/// `END_SESSIONS [id, which]` from the router: the sessions here that `which` names end.
+/// `END_SESSIONS [id, which, why]` from the router: the sessions here that `which` names end.
 pub(crate) fn end_sessions(
     server: &Server,
     peer: &Peer,
     id: String,
     which: SessionFilter,
+    why: &str,
 ) -> Result<(), Reject> {
     peer.require_internal("END_SESSIONS")?;
-    end_here(server, &id, &which, None, "ended elsewhere in the cluster");
+    end_here(server, &id, &which, None, why);
     Ok(())
 }
 
@@ -530,6 +531,7 @@ fn end_everywhere(
             LevelFrames::of(Command::EndSessions {
                 id: id.to_string(),
                 which,
+                why: why.to_string(),
             }),
         );
     }

@@ -188,7 +188,9 @@ async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(
             account::user_revoke(server, peer, id, device_id).await
         }
         Command::KickUser { id } => account::kick_user(server, peer, id),
-        Command::EndSessions { id, which } => account::end_sessions(server, peer, id, which),
+        Command::EndSessions { id, which, why } => {
+            account::end_sessions(server, peer, id, which, &why)
+        }
 
         Command::InviteTopic { topic, id } => {
             let me = peer.session()?;

@@ -1,5 +1,6 @@
 //! The Redis backend's inboxes: a sorted set of messages by push sequence, a hash of them by
-//! uuid, each push and each ack one Lua script ([`super::scripts`]).
+//! uuid, each push and each ack one Lua script ([`super::scripts`]); and the message ids,
+//! which each push claims inside its script.
 //!
 //! Pushes and acks go through [`RedisStore::inbox_calls`], one trip for however many: a batch
 //! ([`InboxStore::apply_batch`]) is one pipeline, wrapped in one MULTI.
@@ -14,8 +15,11 @@ use crate::store::{InboxOp, InboxResult, InboxStore, StoreError, StoreResult, St
 
 /// Which inbox script a call runs, and so how its answer reads.
 #[derive(Clone, Copy)]
-enum InboxScript {
-    Push,
+enum InboxScript<'a> {
+    /// A push of the message `uuid`, refused where the uuid is another sender's.
+    Push {
+        uuid: &'a str,
+    },
     Ack,
 }
 
@@ -29,13 +33,15 @@ impl RedisStore {
         call
     }
 
-    fn push_call(&self, msg: &StoredMessage) -> (InboxScript, ScriptInvocation<'_>) {
+    fn push_call<'a>(&'a self, msg: &'a StoredMessage) -> (InboxScript<'a>, ScriptInvocation<'a>) {
         let mut call = self.inbox_call(&self.scripts.push, &msg.to, &msg.uuid);
-        call.arg(to_json(&MessageJson::from(msg)));
-        (InboxScript::Push, call)
+        call.key(self.keys.message_id(&msg.uuid))
+            .arg(to_json(&MessageJson::from(msg)))
+            .arg(&msg.from);
+        (InboxScript::Push { uuid: &msg.uuid }, call)
     }
 
-    fn ack_call(&self, id: &str, uuid: &str) -> (InboxScript, ScriptInvocation<'_>) {
+    fn ack_call(&self, id: &str, uuid: &str) -> (InboxScript<'static>, ScriptInvocation<'_>) {
         (
             InboxScript::Ack,
             self.inbox_call(&self.scripts.ack, id, uuid),
@@ -52,7 +58,7 @@ impl RedisStore {
     async fn inbox_calls(
         &self,
         what: &str,
-        calls: &[(InboxScript, ScriptInvocation<'_>)],
+        calls: &[(InboxScript<'_>, ScriptInvocation<'_>)],
     ) -> Vec<InboxResult> {
         let mut replies: Vec<StoreResult<RedisResult<Value>>> =
             match self.send_calls(what, calls.iter().map(|(_, c)| c)).await {
@@ -128,15 +134,18 @@ impl RedisStore {
     fn answer(
         &self,
         what: &str,
-        script: InboxScript,
+        script: InboxScript<'_>,
         reply: StoreResult<RedisResult<Value>>,
     ) -> InboxResult {
         let value =
             reply?.map_err(|e| StoreError::Unavailable(format!("{}: {what}: {e}", self.name)))?;
         match script {
-            InboxScript::Push => {
-                let _added: i64 =
+            InboxScript::Push { uuid } => {
+                let pushed: i64 =
                     redis::from_redis_value(value).map_err(|e| self.corrupt(what, e))?;
+                if pushed == -1 {
+                    return Err(StoreError::IdTaken(uuid.to_string()));
+                }
                 Ok(None)
             }
             InboxScript::Ack => {
@@ -165,6 +174,17 @@ fn only(answers: Vec<InboxResult>) -> InboxResult {
 impl InboxStore for RedisStore {
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         only(self.inbox_calls("push", &[self.push_call(msg)]).await).map(|_| ())
+    }
+
+    /// One script: `SET NX` of `P<uuid>message_id`, else a comparison with its owner.
+    async fn claim_message_id(&self, uuid: &str, from: &str) -> StoreResult<bool> {
+        let mut call = self
+            .scripts
+            .claim_message_id
+            .key(self.keys.message_id(uuid));
+        call.arg(from);
+        let claimed: i64 = self.script("claim_message_id", call).await?;
+        Ok(claimed == 1)
     }
 
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>> {

@@ -2,10 +2,10 @@
 //! connection manager.
 //!
 //! In the original, Redis is the cache: where each id is connected, topic lookups, offline
-//! queues. Here it can hold all four traits (`fishchat up --redis URL` alone), but in a
-//! deployment with MongoDB as well only the sessions live here (see [`super::composite`]):
-//! MongoDB is then the source of truth for inboxes, topics and clients, and flushing Redis
-//! loses no message, only who is connected where (clients log in again).
+//! queues. Here it can hold every trait (`fishchat up --redis URL` alone), but in a deployment
+//! with MongoDB as well only the sessions live here (see [`super::composite`]): MongoDB is
+//! then the source of truth for inboxes, message ids, topics, clients and accounts, and
+//! flushing Redis loses no message, only who is connected where (clients log in again).
 //!
 //! Keys, under a configurable prefix `P` (default `IM:`), keep the original's names where they
 //! fit (`IM:<id>session`, `IM:<topic>topic`, `IM:<id>offline_msg`):
@@ -15,24 +15,35 @@
 //! | `P<id>session` | set | `<conn>\|<server>`, one per connection of `id` |
 //! | `P<server>server_sessions` | set | `<conn>\|<id>`, the same connections by server |
 //! | `Pmsg_server_list` | set | every server that ever held a session |
-//! | `P<topic>topic` | string | JSON `{TopicName, CreaterID, MsgServerAddr, CreatedAtMs}` |
+//! | `P<topic>topic` | string | JSON `{TopicName, CreaterID, MsgServerAddr, CreatedAtMs, InviteOnly}` (`InviteOnly` absent: false) |
 //! | `P<topic>topic_members` | set | member ids |
+//! | `P<topic>topic_invited` | set | ids invited and not taken back |
 //! | `Ptopic_list` | set | every topic name |
 //! | `P<id>offline_msg` | sorted set | JSON `{Uuid, FromID, ToID, Msg, SentAtMs}` scored by push sequence |
 //! | `P<id>offline_msg_uuids` | hash | uuid → the same JSON, for dedup and ack |
 //! | `P<id>offline_msg_seq` | string | the inbox's push sequence (gone when the inbox empties) |
 //! | `Poffline_msg_total` | string | messages pending in every inbox together |
+//! | `P<uuid>message_id` | string | the sender the message id belongs to, for good (no expiry) |
 //! | `P<id>client_info` | string | JSON `{ClientID, ClientAddr, MsgServerAddr, Alive, LastSeenMs}` |
 //! | `Pclient_list` | set | every client id |
+//! | `P<id>account` | hash | `AccountID`, `PasswordHash`, `CreatedAtMs` |
+//! | `P<id>account_devices` | hash | device id → JSON `{DeviceID, Name, TokenHash, CreatedAtMs, LastUsedMs}` |
+//! | `Paccount_list` | set | every account id |
 //!
 //! No suffix is a suffix of another, so two keys of different kinds never collide, whatever
 //! the ids are (tested). Writes that touch several keys are one Lua script or one MULTI, so a
 //! reader never sees half of one. Scripts build some key names themselves, so this needs one
 //! Redis server (or a primary with replicas), not Redis Cluster.
 //!
+//! A push claims its uuid's `message_id` key in the push script itself, so a push refused as
+//! another sender's writes nothing. An account's devices are written only by a script that
+//! finds its account, and deleted with it by one script.
+//!
 //! Here: the store, its connection and the sessions, topics and clients; the key names and
-//! the JSON records in [`layout`], the Lua scripts in [`scripts`], the inboxes in [`inbox`].
+//! the records in [`layout`], the Lua scripts in [`scripts`], the inboxes and message ids in
+//! [`inbox`], the accounts in [`accounts`].
 
+mod accounts;
 mod inbox;
 mod layout;
 mod scripts;
@@ -350,25 +361,65 @@ impl TopicStore for RedisStore {
     }
 
     async fn add_member(&self, topic: &str, id: &str) -> StoreResult<bool> {
-        let mut call = self.scripts.add_member.key(self.keys.topic(topic));
-        call.key(self.keys.topic_members(topic)).arg(id);
-        match self.script::<i64>("add_member", call).await? {
-            -1 => Err(StoreError::NoSuchTopic(topic.to_string())),
-            added => Ok(added == 1),
-        }
+        let members = self.keys.topic_members(topic);
+        self.change_topic_set("add_member", topic, members, "SADD", id)
+            .await
     }
 
     async fn members(&self, topic: &str) -> StoreResult<Vec<String>> {
+        let members = self.keys.topic_members(topic);
+        self.topic_set("members", topic, members).await
+    }
+
+    async fn remove_member(&self, topic: &str, id: &str) -> StoreResult<bool> {
+        let members = self.keys.topic_members(topic);
+        self.change_topic_set("remove_member", topic, members, "SREM", id)
+            .await
+    }
+
+    async fn set_invited(&self, topic: &str, id: &str, invited: bool) -> StoreResult<bool> {
+        let command = if invited { "SADD" } else { "SREM" };
+        let set = self.keys.topic_invited(topic);
+        self.change_topic_set("set_invited", topic, set, command, id)
+            .await
+    }
+
+    async fn invited(&self, topic: &str) -> StoreResult<Vec<String>> {
+        let set = self.keys.topic_invited(topic);
+        self.topic_set("invited", topic, set).await
+    }
+}
+
+impl RedisStore {
+    /// Adds `id` to (`SADD`) or removes it from (`SREM`) the set `set` of `topic`, in one
+    /// script with the check that the topic exists; whether that changed the set.
+    async fn change_topic_set(
+        &self,
+        what: &str,
+        topic: &str,
+        set: String,
+        command: &str,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let mut call = self.scripts.change_topic_set.key(self.keys.topic(topic));
+        call.key(set).arg(command).arg(id);
+        match self.script::<i64>(what, call).await? {
+            -1 => Err(StoreError::NoSuchTopic(topic.to_string())),
+            changed => Ok(changed == 1),
+        }
+    }
+
+    /// The ids of the set `set` of `topic` (its members, or those invited), ordered;
+    /// `NoSuchTopic` where the topic does not exist.
+    async fn topic_set(&self, what: &str, topic: &str, set: String) -> StoreResult<Vec<String>> {
         let mut p = redis::pipe();
-        p.atomic()
-            .exists(self.keys.topic(topic))
-            .smembers(self.keys.topic_members(topic));
-        let (exists, mut members): (bool, Vec<String>) = self.pipe("members", p).await?;
+        p.atomic().exists(self.keys.topic(topic)).smembers(set);
+        let (exists, mut ids): (bool, Vec<String>) = self.pipe(what, p).await?;
         if !exists {
             return Err(StoreError::NoSuchTopic(topic.to_string()));
         }
-        members.sort();
-        Ok(members)
+        ids.sort();
+        Ok(ids)
     }
 }
 

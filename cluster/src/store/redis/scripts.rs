@@ -8,9 +8,14 @@ use redis::Script;
 pub(super) struct Scripts {
     pub(super) clear_server: Script,
     pub(super) create_topic: Script,
-    pub(super) add_member: Script,
+    pub(super) change_topic_set: Script,
     pub(super) push: Script,
     pub(super) ack: Script,
+    pub(super) claim_message_id: Script,
+    pub(super) create_account: Script,
+    pub(super) set_password: Script,
+    pub(super) delete_account: Script,
+    pub(super) put_device: Script,
 }
 
 impl Scripts {
@@ -42,17 +47,22 @@ impl Scripts {
                 return 1
                 ",
             ),
-            // KEYS[1] topic, KEYS[2] members; ARGV[1] id. -1: no such topic.
-            add_member: Script::new(
+            // KEYS[1] topic, KEYS[2] one of its sets (members, invited); ARGV[1] SADD or
+            // SREM, ARGV[2] id. -1: no such topic; else how many ids changed.
+            change_topic_set: Script::new(
                 r"
                 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-                return redis.call('SADD', KEYS[2], ARGV[1])
+                return redis.call(ARGV[1], KEYS[2], ARGV[2])
                 ",
             ),
-            // KEYS[1] inbox, KEYS[2] uuids, KEYS[3] seq, KEYS[4] total; ARGV[1] uuid,
-            // ARGV[2] message JSON. A uuid pending already is left where it is.
+            // KEYS[1] inbox, KEYS[2] uuids, KEYS[3] seq, KEYS[4] total, KEYS[5] the uuid's
+            // message id; ARGV[1] uuid, ARGV[2] message JSON, ARGV[3] sender. -1: the uuid is
+            // another sender's (nothing written); 0: pending already (left where it is).
             push: Script::new(
                 r"
+                if not redis.call('SET', KEYS[5], ARGV[3], 'NX') then
+                    if redis.call('GET', KEYS[5]) ~= ARGV[3] then return -1 end
+                end
                 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
                 local seq = redis.call('INCR', KEYS[3])
                 redis.call('ZADD', KEYS[1], seq, ARGV[2])
@@ -70,6 +80,53 @@ impl Scripts {
                 redis.call('DECR', KEYS[4])
                 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end
                 return m
+                ",
+            ),
+            // KEYS[1] the message id; ARGV[1] sender. 1: claimed (now or before) by the
+            // sender; 0: another sender's.
+            claim_message_id: Script::new(
+                r"
+                if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 1 end
+                if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+                return 0
+                ",
+            ),
+            // KEYS[1] account hash, KEYS[2] account list; ARGV[1] id, then the hash's field
+            // and value pairs. 0: the id has an account already (left as it is).
+            create_account: Script::new(
+                r"
+                if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+                redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+                redis.call('SADD', KEYS[2], ARGV[1])
+                return 1
+                ",
+            ),
+            // KEYS[1] account hash; ARGV[1] the password hash's field, ARGV[2] its value.
+            // 0: no such account (none is made).
+            set_password: Script::new(
+                r"
+                if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+                redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+                return 1
+                ",
+            ),
+            // KEYS[1] account hash, KEYS[2] its devices, KEYS[3] account list; ARGV[1] id.
+            // 1 where there was an account.
+            delete_account: Script::new(
+                r"
+                local gone = redis.call('DEL', KEYS[1])
+                redis.call('DEL', KEYS[2])
+                redis.call('SREM', KEYS[3], ARGV[1])
+                return gone
+                ",
+            ),
+            // KEYS[1] account hash, KEYS[2] its devices; ARGV[1] device id, ARGV[2] device
+            // JSON. 0: no such account (nothing written).
+            put_device: Script::new(
+                r"
+                if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+                redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+                return 1
                 ",
             ),
         }

@@ -21,10 +21,16 @@ async fn an_invite_only_topic_refuses_the_uninvited_and_takes_the_invited() {
         "{detail}"
     );
     // Nor by an original client's CREATE_TOPIC of a topic that exists (which joins it).
-    let mut sneak = OriginalClient::at(&c.file().msg_servers[0], "eve").await;
+    let mut sneak = OriginalClient::at(&c.file().msg_servers[0], "mallory").await;
     sneak.login().await;
     sneak.create_topic("secret").await;
     sneak.quiet().await;
+    let members = owner.topic_members("secret").await.unwrap();
+    assert_eq!(
+        members.members,
+        vec!["olga".to_string()],
+        "mallory did not get in"
+    );
     refused(
         eve.invite_topic("secret", "eve").await,
         ErrorCode::Forbidden,
