@@ -202,7 +202,9 @@ impl App {
                 ));
             }
             Update::Devices(list) => {
-                let summary = format!("{} devices signed in to {}", list.devices.len(), self.me);
+                let n = list.devices.len();
+                let devices = if n == 1 { "device" } else { "devices" };
+                let summary = format!("{n} {devices} signed in to {}", self.me);
                 match self.selected {
                     Some(i) => {
                         self.note(i, devices_text(&list));

@@ -125,9 +125,11 @@ async fn run(
                 match session.run(&mut rx).await {
                     End::Stopped => return,
                     End::Reconnect => continue,
+                    // Where the server said why (an operator's kick, a revoked device),
+                    // that is the reason shown.
                     End::Lost(reason) => {
                         signed_out = session.signed_out();
-                        reason
+                        signed_out.clone().unwrap_or(reason)
                     }
                 }
             }

@@ -510,3 +510,35 @@ async fn account_and_owned_topic_commands_get_their_answers() {
     );
     w.stop(Duration::from_secs(2)).await;
 }
+
+#[tokio::test]
+async fn a_kick_is_explained_and_the_kept_token_signs_in_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cluster(dir.path()).await;
+    let (mut w, device) = signed_in_worker("iris", "iris password", &c).await;
+    let mut operator = Client::connect(&c.file().msg_servers[0]).await.unwrap();
+    operator.auth("test-secret").await.unwrap();
+    operator.kick_user("iris").await.unwrap();
+    match next(&mut w).await {
+        Update::Disconnected { reason, .. } => {
+            assert!(
+                reason.contains("signed out") && reason.contains("operator"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected to be disconnected, got {other:?}"),
+    }
+    // The token is still good: back as the same device.
+    loop {
+        match next(&mut w).await {
+            Update::Connecting { .. } | Update::Disconnected { .. } => continue,
+            Update::SignedIn { device_id } => {
+                assert_eq!(device_id, device);
+                break;
+            }
+            other => panic!("expected to sign in again, got {other:?}"),
+        }
+    }
+    connected(&mut w).await;
+    w.stop(Duration::from_secs(2)).await;
+}
