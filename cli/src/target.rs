@@ -270,6 +270,24 @@ impl Target {
         Ok(client)
     }
 
+    /// A connection to the first msg_server that can be reached, with the secret presented:
+    /// for questions any one of them answers (accounts and topics are in the store they
+    /// share). A refused secret fails at once; when none can be reached, the error lists why.
+    pub async fn connect_any(&self) -> Result<(String, Client)> {
+        let mut why = Vec::new();
+        for addr in &self.msg_servers {
+            match self.connect(addr).await {
+                Ok(c) => return Ok((addr.clone(), c)),
+                Err(ReachError::Refused(msg)) => bail!(msg),
+                Err(e @ ReachError::Unreachable { .. }) => why.push(e.to_string()),
+            }
+        }
+        bail!(
+            "no msg_server answered: {}; is the cluster running? (`fishchat-admin inspect servers` shows what is up)",
+            why.join("; ")
+        )
+    }
+
     /// What to say when `server` refuses us for the secret (`detail` is its reason).
     pub fn refused(&self, server: &str, detail: &str) -> String {
         match &self.secret {

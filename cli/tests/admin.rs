@@ -12,9 +12,10 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use fishchat_cluster::client::role_status;
-use fishchat_cluster::client::{Client, ClientError};
+use fishchat_cluster::client::{Client, ClientError, Event};
 use fishchat_cluster::discovery::ClusterFile;
 use fishchat_cluster::local::{LocalCluster, LocalOptions, Ports};
+use fishchat_cluster::protocol::ErrorCode;
 use serde_json::{json, Value};
 
 const SECRET: &str = "admin-test-secret";
@@ -619,4 +620,265 @@ async fn launch_cluster_is_fishchat_up_and_inspect_finds_it() {
 
     up.terminate().await;
     assert!(!path.exists(), "a stopped cluster removes its cluster.json");
+}
+
+/// stdout as one JSON value (what the commands print when piped).
+fn json_of(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// A file holding `password`, in the cluster's temp directory.
+fn password_file(c: &TestCluster, name: &str, password: &str) -> PathBuf {
+    let path = c.dir.path().join(name);
+    std::fs::write(&path, format!("{password}\n")).unwrap();
+    path
+}
+
+/// The next event that is not a beat, within [`WAIT`].
+async fn next_event(c: &mut Client) -> Option<Event> {
+    loop {
+        match c.next_event_within(WAIT).await {
+            Ok(Event::Beat(_)) => continue,
+            Ok(e) => return Some(e),
+            Err(ClientError::Closed) => return None,
+            Err(e) => panic!("expected an event: {e}"),
+        }
+    }
+}
+
+/// Waits until the server signs `c` out, and returns why.
+async fn signed_out(c: &mut Client) -> String {
+    loop {
+        match next_event(c).await {
+            Some(Event::Error {
+                code: ErrorCode::AuthRequired,
+                detail,
+            }) => return detail,
+            Some(Event::Closed { reason }) => panic!("closed without being told why: {reason}"),
+            None => panic!("closed without being told why"),
+            Some(_) => continue,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_accounts_are_added_listed_revoked_given_new_passwords_and_deleted() {
+    let c = TestCluster::start(1).await;
+    let pw = password_file(&c, "bob.pw", "bobs first password");
+
+    let out = success(
+        &run(c.admin(&[
+            "user",
+            "add",
+            "bob",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ]))
+        .await,
+    );
+    assert_eq!(json_of(&out), json!({"id": "bob", "done": "added"}));
+    // The id is claimed: its password signs in, an unsigned login is refused.
+    let mut bob = Client::connect(&c.ms(0)).await.unwrap();
+    let phone = bob
+        .sign_in("bob", "bobs first password", Some("phone"))
+        .await
+        .unwrap();
+    let mut unsigned = Client::connect(&c.ms(0)).await.unwrap();
+    let e = unsigned.login("bob").await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::AuthRequired), "{e}");
+
+    // Again: taken; a short password: refused, and the reason said.
+    let mut again = c.admin(&["user", "add", "bob"]);
+    again.env("FISHCHAT_PASSWORD", "whatever123");
+    let err = failure(&run(again).await);
+    assert!(
+        err.contains("bob has an account already") && err.contains("user passwd bob"),
+        "{err}"
+    );
+    let mut short = c.admin(&["user", "add", "eve"]);
+    short.env("FISHCHAT_PASSWORD", "short");
+    let err = failure(&run(short).await);
+    assert!(err.contains("8"), "{err}");
+
+    // Listed, with its device; never a token or a hash.
+    let out = success(&run(c.admin(&["user", "list", "--json"])).await);
+    let list: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["total"], 1, "{out}");
+    assert_eq!(list["accounts"][0]["id"], "bob");
+    assert_eq!(list["accounts"][0]["devices"].as_array().unwrap().len(), 1);
+    let out = success(&run(c.admin(&["user", "devices", "bob"])).await);
+    let devices: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        devices["devices"][0]["device_id"],
+        phone.device_id.as_str(),
+        "{out}"
+    );
+    assert_eq!(devices["devices"][0]["name"], "phone");
+    assert!(
+        !out.contains(&phone.token) && !out.contains("hash"),
+        "{out}"
+    );
+    let out = success(&run(c.admin(&["inspect", "user", "bob"])).await);
+    let user: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        user["account"]["devices"][0]["device_id"],
+        phone.device_id.as_str(),
+        "{out}"
+    );
+    assert!(!out.contains(&phone.token), "{out}");
+    let out = success(&run(c.admin(&["inspect", "user", "nobody"])).await);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["account"],
+        Value::Null
+    );
+
+    // Revoked: its session ends, its token no longer signs in.
+    let err = failure(&run(c.admin(&["user", "revoke", "bob", "nope"])).await);
+    assert!(
+        err.contains("bob has no device nope") && err.contains("user devices bob"),
+        "{err}"
+    );
+    let out = success(&run(c.admin(&["user", "revoke", "bob", &phone.device_id])).await);
+    assert_eq!(json_of(&out)["done"], "revoked");
+    assert!(signed_out(&mut bob).await.contains("revoked"));
+    let mut retry = Client::connect(&c.ms(0)).await.unwrap();
+    let e = retry.sign_in("bob", &phone.token, None).await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::AuthFailed), "{e}");
+
+    // A new password: the old one fails, every device is signed out.
+    let mut laptop = Client::connect(&c.ms(0)).await.unwrap();
+    laptop
+        .sign_in("bob", "bobs first password", Some("laptop"))
+        .await
+        .unwrap();
+    let mut passwd = c.admin(&["user", "passwd", "bob"]);
+    passwd.env("FISHCHAT_PASSWORD", "bobs second password");
+    success(&run(passwd).await);
+    assert!(signed_out(&mut laptop).await.contains("new password"));
+    let mut check = Client::connect(&c.ms(0)).await.unwrap();
+    let e = check
+        .sign_in("bob", "bobs first password", None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::AuthFailed));
+    let mut check = Client::connect(&c.ms(0)).await.unwrap();
+    check
+        .sign_in("bob", "bobs second password", None)
+        .await
+        .expect("the new password signs in");
+    let out = success(&run(c.admin(&["user", "devices", "bob"])).await);
+    let devices: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        devices["devices"].as_array().unwrap().len(),
+        1,
+        "only the new sign-in: {out}"
+    );
+
+    // Deleted: unclaimed again; a second delete says what to do.
+    success(&run(c.admin(&["user", "del", "bob"])).await);
+    let out = success(&run(c.admin(&["inspect", "user", "bob"])).await);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["account"],
+        Value::Null
+    );
+    Client::login_at(&c.ms(0), "bob")
+        .await
+        .expect("an unclaimed id logs in without a password");
+    for args in [
+        &["user", "del", "bob"][..],
+        &["user", "devices", "bob"],
+        &["user", "revoke", "bob", "x"],
+    ] {
+        let err = failure(&run(c.admin(args)).await);
+        assert!(
+            err.contains("no account bob") && err.contains("fishchat-admin user add bob"),
+            "{args:?}: {err}"
+        );
+    }
+    let mut passwd = c.admin(&["user", "passwd", "bob"]);
+    passwd.env("FISHCHAT_PASSWORD", "bobs third password");
+    let err = failure(&run(passwd).await);
+    assert!(err.contains("no account bob"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kick_ends_every_session_of_an_id_on_every_msg_server() {
+    let mut c = TestCluster::start(2).await;
+    let mut first = c.login(0, "carol").await;
+    let mut second = c.login(1, "carol").await;
+    let mut other = c.login(1, "dan").await;
+    let out = success(&run(c.admin(&["kick", "carol"])).await);
+    assert_eq!(json_of(&out), json!({"id": "carol", "done": "kicked"}));
+    assert!(signed_out(&mut first).await.contains("operator"));
+    assert!(signed_out(&mut second).await.contains("operator"));
+    // Only carol's.
+    assert_eq!(other.sync().await.unwrap(), None);
+
+    // One reachable msg_server is enough for the account commands.
+    c.cluster.stop_msg_server(0).await;
+    let pw = password_file(&c, "erin.pw", "erins password");
+    success(
+        &run(c.admin(&[
+            "user",
+            "add",
+            "erin",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ]))
+        .await,
+    );
+    let out = success(&run(c.admin(&["user", "list"])).await);
+    assert!(out.contains("\"erin\""), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_commands_are_refused_without_the_cluster_secret() {
+    let c = TestCluster::start(1).await;
+    let pw = password_file(&c, "mallory.pw", "mallorys password");
+    let pw = pw.to_str().unwrap();
+    let _victim = c.login(0, "victim").await;
+    for args in [
+        &[
+            "user",
+            "add",
+            "mallory",
+            "--password-file",
+            pw,
+            "--secret",
+            "wrong",
+        ][..],
+        &["user", "list", "--secret", "wrong"],
+        &["kick", "victim", "--secret", "wrong"],
+    ] {
+        let err = failure(&run(c.admin(args)).await);
+        assert!(
+            err.contains("refused the cluster secret from --secret"),
+            "{args:?}: {err}"
+        );
+    }
+    // No secret at all, against a cluster that has one.
+    for args in [
+        &["user", "add", "mallory", "--password-file", pw][..],
+        &["user", "del", "victim"],
+        &["kick", "victim"],
+    ] {
+        let mut a = args.to_vec();
+        let ms = c.ms(0);
+        a.extend(["--server", &ms]);
+        let err = failure(&run(admin(&a)).await);
+        assert!(
+            err.contains("needs the cluster secret and none was given"),
+            "{args:?}: {err}"
+        );
+    }
+    // Nothing happened.
+    let asker = Client::connect(&c.ms(0)).await.unwrap();
+    assert!(!asker.account_status("mallory").await.unwrap().claimed);
+    let out = success(&run(c.admin(&["inspect", "user", "victim"])).await);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["sessions"].as_array().unwrap().len(),
+        1,
+        "victim is still connected: {out}"
+    );
 }

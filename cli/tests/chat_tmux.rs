@@ -6,6 +6,7 @@
 //! Needs tmux: without it the test is skipped loudly, or fails where
 //! FISHCHAT_REQUIRE_BACKENDS=1 (CI installs tmux).
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,11 +127,29 @@ impl Drop for Tmux {
 }
 
 fn chat_command(gateway: &str, data_dir: &Path) -> String {
+    chat_as("alice", gateway, data_dir)
+}
+
+/// `fishchat chat` as `id`, with no password in its environment: where it needs one it
+/// would ask at the terminal.
+fn chat_as(id: &str, gateway: &str, data_dir: &Path) -> String {
     format!(
-        "'{}' chat --id alice --gateway '{gateway}' --data-dir '{}'",
+        "env -u FISHCHAT_PASSWORD '{}' chat --id {id} --gateway '{gateway}' --data-dir '{}'",
         env!("CARGO_BIN_EXE_fishchat"),
         data_dir.display()
     )
+}
+
+/// The device the status line says we are signed in as.
+fn device_on(screen: &str) -> String {
+    let at = screen
+        .find("signed in · device ")
+        .unwrap_or_else(|| panic!("not signed in:\n{screen}"));
+    screen[at + "signed in · device ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 async fn next_event(c: &mut Client) -> Event {
@@ -160,7 +179,12 @@ async fn the_tui_talks_to_a_scripted_client_and_keeps_its_history() {
     let mut bob = Client::login_via_gateway(&gateway, "bob").await.unwrap();
 
     let tui = Tmux::start("alice", &chat_command(&gateway, chat_dir.path()));
-    tui.wait_for("● connected").await;
+    // Before the screen opens: the offer to claim the id; Enter goes on without a password.
+    tui.wait_for("alice has no account. Choose a password to claim it (Enter to go on without one")
+        .await;
+    tui.press(&["Enter"]);
+    let s = tui.wait_for("● connected").await;
+    assert!(s.contains("unclaimed id: anyone can use alice"), "{s}");
     tui.wait_for("Welcome to fishchat, alice.").await;
 
     // Typed in the TUI, received by bob.
@@ -237,9 +261,96 @@ async fn the_tui_talks_to_a_scripted_client_and_keeps_its_history() {
 
     // A second run shows the conversations kept from the first, before anything arrives.
     let again = Tmux::start("alice2", &chat_command(&gateway, chat_dir.path()));
+    again.wait_for("alice has no account").await;
+    again.press(&["Enter"]);
     let s = again.wait_for("hello from tui ✓✓").await;
     assert!(s.contains("1 @bob") && s.contains("2 #lobby"), "{s}");
     drop(again);
     drop(bob);
+    cluster.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_claims_the_id_and_the_next_signs_in_with_the_kept_token() {
+    if !Tmux::available() {
+        return;
+    }
+    let cluster_dir = tempfile::tempdir().unwrap();
+    let chat_dir = tempfile::tempdir().unwrap();
+    let mut o = LocalOptions::new(cluster_dir.path(), "test-secret", Ports::any(1));
+    o.msg_server.monitor_beat = Duration::from_millis(200);
+    o.retry_max = Duration::from_millis(200);
+    let cluster = LocalCluster::start(o, |_| {})
+        .await
+        .expect("cluster starts");
+    let gateway = cluster.file().gateway.clone();
+    let asker = Client::connect(&cluster.file().msg_servers[0])
+        .await
+        .unwrap();
+    assert!(!asker.account_status("carol").await.unwrap().claimed);
+
+    // First start: the password from the environment claims carol, no question asked.
+    let first = Tmux::start(
+        "carol",
+        &format!(
+            "env FISHCHAT_PASSWORD='carols password' '{}' chat --id carol --gateway '{gateway}' --data-dir '{}'",
+            env!("CARGO_BIN_EXE_fishchat"),
+            chat_dir.path().display()
+        ),
+    );
+    let s = first.wait_for("● connected").await;
+    let s = if s.contains("signed in · device ") {
+        s
+    } else {
+        first.wait_for("signed in · device ").await
+    };
+    let device = device_on(&s);
+    assert_eq!(device.len(), 12, "a device id: {s}");
+    assert!(!s.contains("unclaimed"), "{s}");
+    assert!(asker.account_status("carol").await.unwrap().claimed);
+    let token = chat_dir.path().join("chat/carol/token");
+    let meta = std::fs::metadata(&token).expect("the token is kept");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let kept = std::fs::read_to_string(&token).unwrap();
+    assert!(kept.trim().starts_with("fct1_"), "{kept}");
+    first.press(&["C-c"]);
+    first.wait_for("[exited 0]").await;
+    drop(first);
+
+    // Second start: no password anywhere, so a question would stop it at the prompt; the
+    // kept token signs in as the same device.
+    let second = Tmux::start("carol2", &chat_as("carol", &gateway, chat_dir.path()));
+    let s = second.wait_for("signed in · device ").await;
+    assert_eq!(device_on(&s), device, "the same device:\n{s}");
+    assert!(!s.contains("Password"), "{s}");
+    let mut carol = Client::connect(&cluster.file().msg_servers[0])
+        .await
+        .unwrap();
+    carol
+        .sign_in("carol", "carols password", None)
+        .await
+        .expect("the password chosen at the first start is carol's");
+    let devices = carol.devices().await.unwrap().devices;
+    assert_eq!(
+        devices.len(),
+        2,
+        "the TUI's one device and this one: {devices:?}"
+    );
+    assert!(devices.iter().any(|d| d.device_id == device));
+    assert_eq!(
+        std::fs::read_to_string(&token).unwrap(),
+        kept,
+        "the token file is unchanged"
+    );
+
+    // Revoked from another device while the screen is open: signed out, no more retries.
+    carol.revoke(&device).await.unwrap();
+    let s = second.wait_for("○ signed out").await;
+    assert!(s.contains("restart fishchat chat"), "{s}");
+    second.press(&["C-c"]);
+    second.wait_for("[exited 0]").await;
+    drop(second);
+    drop(carol);
+    drop(asker);
     cluster.shutdown().await.unwrap();
 }

@@ -1,4 +1,6 @@
-//! Slash commands: `/msg ID TEXT`, `/create TOPIC`, `/join TOPIC`, `/search TEXT`, `/help`,
+//! Slash commands: messages and topics (`/msg ID TEXT`, `/create TOPIC [invite]`,
+//! `/join TOPIC`, and in the open topic `/invite ID`, `/kick ID`, `/members`, `/leave`), the
+//! account (`/devices`, `/revoke DEVICE_ID`, `/passwd`, `/logout`), `/search TEXT`, `/help`,
 //! `/quit`. Parsing only; [`crate::app`] carries them out.
 //!
 //! [`COMMANDS`] is the one list of commands: the parser's error for an unknown command and
@@ -14,12 +16,38 @@ pub enum SlashCommand {
         to: String,
         text: Option<String>,
     },
+    /// A topic; `invite_only`: only those its creator invites may join.
     Create {
         topic: String,
+        invite_only: bool,
     },
     Join {
         topic: String,
     },
+    /// Let `id` join the open topic.
+    Invite {
+        id: String,
+    },
+    /// Take `id` out of the open topic.
+    Kick {
+        id: String,
+    },
+    /// Leave the open topic.
+    Leave,
+    /// Who is in the open topic.
+    Members,
+    /// This account's devices.
+    Devices,
+    Revoke {
+        device_id: String,
+    },
+    /// Change the password (asked for inside the client, masked); the other devices are
+    /// signed out unless `keep_devices`.
+    Passwd {
+        keep_devices: bool,
+    },
+    /// Sign this device out for good, forget its token, and quit.
+    Logout,
     /// Search the open conversation.
     Search {
         query: String,
@@ -45,13 +73,53 @@ pub const COMMANDS: &[CommandHelp] = &[
     },
     CommandHelp {
         names: &["create"],
-        usage: "/create TOPIC",
-        help: "create a topic (a group) and join it",
+        usage: "/create TOPIC [invite]",
+        help: "create a topic (a group) and join it; with invite, only those you /invite may join",
     },
     CommandHelp {
         names: &["join", "j"],
         usage: "/join TOPIC",
         help: "join a topic someone created",
+    },
+    CommandHelp {
+        names: &["invite"],
+        usage: "/invite ID",
+        help: "let ID join the open topic (you created it)",
+    },
+    CommandHelp {
+        names: &["kick"],
+        usage: "/kick ID",
+        help: "take ID out of the open topic (you created it)",
+    },
+    CommandHelp {
+        names: &["members"],
+        usage: "/members",
+        help: "who is in the open topic, who is invited, who owns it",
+    },
+    CommandHelp {
+        names: &["leave"],
+        usage: "/leave",
+        help: "leave the open topic",
+    },
+    CommandHelp {
+        names: &["devices"],
+        usage: "/devices",
+        help: "the devices signed in to your account (* this one)",
+    },
+    CommandHelp {
+        names: &["revoke"],
+        usage: "/revoke DEVICE_ID",
+        help: "sign that device out for good (/devices lists them)",
+    },
+    CommandHelp {
+        names: &["passwd"],
+        usage: "/passwd [keep-devices]",
+        help: "change your password (asked here, hidden); signs your other devices out unless keep-devices",
+    },
+    CommandHelp {
+        names: &["logout"],
+        usage: "/logout",
+        help: "sign this device out for good, forget its token, and quit",
     },
     CommandHelp {
         names: &["search", "s"],
@@ -88,6 +156,8 @@ pub enum CommandError {
     },
     #[error("{usage} takes no arguments")]
     NoArgs { usage: &'static str },
+    #[error("{usage}: {got:?} is not one of the choices")]
+    Unexpected { usage: &'static str, got: String },
     #[error("{what} {got:?} is not valid: {why}")]
     BadName {
         what: &'static str,
@@ -128,15 +198,62 @@ pub fn parse(line: &str) -> Result<SlashCommand, CommandError> {
                 text,
             })
         }
-        "create" | "join" => {
-            let topic = one_word(rest, usage, "the topic's name")?;
-            check_name("topic", &topic)?;
-            Ok(if cmd.names[0] == "create" {
-                SlashCommand::Create { topic }
-            } else {
-                SlashCommand::Join { topic }
+        "create" => {
+            let (topic, flag) = split_word(rest);
+            if topic.is_empty() {
+                return Err(CommandError::Missing {
+                    usage,
+                    what: "the topic's name",
+                });
+            }
+            check_name("topic", topic)?;
+            let invite_only = match flag.trim() {
+                "" => false,
+                "invite" => true,
+                other => {
+                    return Err(CommandError::Unexpected {
+                        usage,
+                        got: other.to_string(),
+                    })
+                }
+            };
+            Ok(SlashCommand::Create {
+                topic: topic.to_string(),
+                invite_only,
             })
         }
+        "join" => {
+            let topic = one_word(rest, usage, "the topic's name")?;
+            check_name("topic", &topic)?;
+            Ok(SlashCommand::Join { topic })
+        }
+        "invite" | "kick" => {
+            let id = one_word(rest, usage, "the id")?;
+            check_name("id", &id)?;
+            Ok(if cmd.names[0] == "invite" {
+                SlashCommand::Invite { id }
+            } else {
+                SlashCommand::Kick { id }
+            })
+        }
+        "revoke" => {
+            let device_id = one_word(rest, usage, "the device's id (/devices lists them)")?;
+            Ok(SlashCommand::Revoke { device_id })
+        }
+        "passwd" => match rest.trim() {
+            "" => Ok(SlashCommand::Passwd {
+                keep_devices: false,
+            }),
+            "keep-devices" => Ok(SlashCommand::Passwd { keep_devices: true }),
+            other => Err(CommandError::Unexpected {
+                usage,
+                got: other.to_string(),
+            }),
+        },
+        "members" => no_args(rest, usage).map(|()| SlashCommand::Members),
+        "leave" => no_args(rest, usage).map(|()| SlashCommand::Leave),
+        "devices" => no_args(rest, usage).map(|()| SlashCommand::Devices),
+        "logout" => no_args(rest, usage).map(|()| SlashCommand::Logout),
         "search" => {
             let query = rest.trim();
             if query.is_empty() {
@@ -251,9 +368,19 @@ mod tests {
         assert_eq!(
             parse("/create rust").unwrap(),
             SlashCommand::Create {
-                topic: "rust".into()
+                topic: "rust".into(),
+                invite_only: false,
             }
         );
+        assert_eq!(
+            parse("/create rust invite").unwrap(),
+            SlashCommand::Create {
+                topic: "rust".into(),
+                invite_only: true,
+            }
+        );
+        let e = parse("/create rust lang").unwrap_err().to_string();
+        assert!(e.contains("\"lang\"") && e.contains("[invite]"), "{e}");
         assert_eq!(
             parse("/join  rust ").unwrap(),
             SlashCommand::Join {
@@ -263,7 +390,47 @@ mod tests {
         let e = parse("/join rust lang").unwrap_err().to_string();
         assert!(e.contains("one word") && e.contains("rust lang"), "{e}");
         let e = parse("/create").unwrap_err().to_string();
-        assert_eq!(e, "/create TOPIC needs the topic's name");
+        assert_eq!(e, "/create TOPIC [invite] needs the topic's name");
+    }
+
+    #[test]
+    fn account_and_topic_owner_commands_parse() {
+        assert_eq!(
+            parse("/invite bob").unwrap(),
+            SlashCommand::Invite { id: "bob".into() }
+        );
+        assert_eq!(
+            parse("/kick  bob ").unwrap(),
+            SlashCommand::Kick { id: "bob".into() }
+        );
+        assert_eq!(parse("/members").unwrap(), SlashCommand::Members);
+        assert_eq!(parse("/leave").unwrap(), SlashCommand::Leave);
+        assert_eq!(parse("/devices").unwrap(), SlashCommand::Devices);
+        assert_eq!(parse("/logout").unwrap(), SlashCommand::Logout);
+        assert_eq!(
+            parse("/revoke d-123").unwrap(),
+            SlashCommand::Revoke {
+                device_id: "d-123".into()
+            }
+        );
+        assert_eq!(
+            parse("/passwd").unwrap(),
+            SlashCommand::Passwd {
+                keep_devices: false
+            }
+        );
+        assert_eq!(
+            parse("/passwd keep-devices").unwrap(),
+            SlashCommand::Passwd { keep_devices: true }
+        );
+        assert!(parse("/passwd hunter2").is_err(), "no password on the line");
+        assert_eq!(
+            parse("/revoke").unwrap_err().to_string(),
+            "/revoke DEVICE_ID needs the device's id (/devices lists them)"
+        );
+        assert!(parse("/invite").is_err());
+        assert!(parse("/invite bob carol").is_err());
+        assert!(parse("/leave now").is_err());
     }
 
     #[test]
@@ -290,7 +457,9 @@ mod tests {
             for n in c.names {
                 let line = match c.names[0] {
                     "msg" => format!("/{n} bob hi"),
-                    "create" | "join" | "search" => format!("/{n} x"),
+                    "create" | "join" | "search" | "invite" | "kick" | "revoke" => {
+                        format!("/{n} x")
+                    }
                     _ => format!("/{n}"),
                 };
                 assert!(parse(&line).is_ok(), "{line}");

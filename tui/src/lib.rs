@@ -11,7 +11,9 @@
 //! - [`worker`]: the network, in its own task; the UI only talks to it through channels;
 //! - [`history`]: conversations kept between runs, under `DATA_DIR/chat/<id>/`;
 //! - [`ui`]: drawing, one file per screen area, tested with ratatui's `TestBackend`;
-//! - [`terminal`]: taking the terminal over and always giving it back, panics included.
+//! - [`terminal`]: taking the terminal over and always giving it back, panics included;
+//! - [`signin`]: how this run logs in (a kept device token, a password, or an unclaimed
+//!   id), settled on the terminal before the screen opens.
 //!
 //! The run loop here is where they meet: an event becomes an action or an update for the
 //! app; then what the app returns is written to the history, its requests go to the
@@ -31,6 +33,7 @@ pub mod keys;
 mod logging;
 pub mod model;
 pub mod net;
+pub mod signin;
 pub mod terminal;
 pub mod ui;
 pub mod worker;
@@ -43,10 +46,12 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 
 use crate::action::Action;
-use crate::app::App;
+use crate::app::{Account, App};
 use crate::history::History;
+pub use crate::signin::Password;
+use crate::signin::{token::TokenFile, SignIn};
 pub use crate::worker::Target;
-use crate::worker::{Worker, WorkerConfig};
+use crate::worker::{Login, Worker, WorkerConfig};
 
 /// How `fishchat chat` was started.
 #[derive(Debug, Clone)]
@@ -55,8 +60,13 @@ pub struct Options {
     pub id: String,
     /// Where the cluster is.
     pub target: Target,
-    /// Where the history and the log are kept (`DATA_DIR/chat/<id>/`).
+    /// Where the history, the log and the device token are kept (`DATA_DIR/chat/<id>/`).
     pub data_dir: PathBuf,
+    /// What this device is called in the account's list of devices.
+    pub device_name: String,
+    /// The password, given beforehand (`--password-file`, `FISHCHAT_PASSWORD`): no
+    /// question is asked then. Dropped once signed in.
+    pub password: Option<Password>,
 }
 
 /// How long the network may take, once the UI has closed, to hand over what it was given.
@@ -71,7 +81,27 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     logging::init(&log).with_context(|| format!("cannot open the log file {}", log.display()))?;
     tracing::info!(id = %opts.id, target = ?opts.target, history = %dir.display(), "starting");
 
+    let token_file = TokenFile::in_dir(&dir);
+    let start = signin::sign_in(
+        SignIn {
+            id: &opts.id,
+            target: &opts.target,
+            device_name: &opts.device_name,
+            token_file: &token_file,
+            password: opts.password,
+        },
+        &mut signin::Terminal,
+    )
+    .await?;
+    tracing::info!(login = ?start.login, "signed in");
+
     let mut app = App::new(&opts.id, loaded.conversations);
+    app.account = match &start.login {
+        Login::Unclaimed => Account::Unclaimed,
+        Login::Token { device_id, .. } => Account::SignedIn {
+            device_id: device_id.clone(),
+        },
+    };
     if loaded.skipped > 0 {
         app.error(format!(
             "{} unreadable lines of the history were dropped (see {})",
@@ -79,12 +109,25 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             log.display()
         ));
     }
+    let mut cfg = WorkerConfig::new(&opts.id, opts.target);
+    cfg.login = start.login;
     let mut guard = terminal::enter().context("cannot start the terminal UI")?;
-    let mut worker = Worker::spawn(WorkerConfig::new(&opts.id, opts.target));
+    let mut worker = Worker::spawn_with(cfg, start.client);
     let result = event_loop(&mut guard.terminal, &mut app, &mut worker, &mut history).await;
     drop(guard);
     worker.stop(STOP_GRACE).await;
     tracing::info!(ok = result.is_ok(), "stopped");
+    if app.logged_out {
+        token_file.remove().with_context(|| {
+            format!(
+                "this device is signed out, but its token file {} could not be deleted; delete it",
+                token_file.path().display()
+            )
+        })?;
+        eprintln!(
+            "Signed out: this device's sign-in is revoked and forgotten. The next start asks for the password."
+        );
+    }
     result
 }
 

@@ -48,6 +48,9 @@ pub enum Mark {
     Delivered,
     /// Ours, refused by the server; the reason.
     Failed(String),
+    /// Not a message: a note of the client's own (a command's answer, such as the list of
+    /// `/devices`), shown in the conversation and never sent nor kept in the history.
+    Note,
 }
 
 impl Mark {
@@ -60,8 +63,11 @@ impl Mark {
             Mark::Sent => 2,
             Mark::Failed(_) => 3,
             Mark::Delivered => 4,
+            Mark::Note => 5,
         };
-        *self != Mark::Incoming && rank(next) > rank(self)
+        !matches!(self, Mark::Incoming | Mark::Note)
+            && *next != Mark::Note
+            && rank(next) > rank(self)
     }
 }
 
@@ -80,8 +86,9 @@ pub struct Message {
 }
 
 impl Message {
+    /// Whether we wrote it (a note is nobody's).
     pub fn own(&self) -> bool {
-        self.mark != Mark::Incoming
+        !matches!(self.mark, Mark::Incoming | Mark::Note)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use fishchat_cluster::protocol::account::{DeviceList, TopicMembers};
 use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 
 /// What the UI asks of the network.
@@ -23,12 +24,46 @@ pub enum Request {
         text: String,
         uuid: String,
     },
+    /// A topic; `invite_only`: joined only by those its creator invites.
     Create {
         topic: String,
+        invite_only: bool,
     },
     Join {
         topic: String,
     },
+    /// Let `id` join the invite-only `topic` (its creator only).
+    Invite {
+        topic: String,
+        id: String,
+    },
+    /// Take `id` out of `topic` (its creator only).
+    Kick {
+        topic: String,
+        id: String,
+    },
+    Leave {
+        topic: String,
+    },
+    /// Who is in `topic`, who is invited, who owns it.
+    Members {
+        topic: String,
+    },
+    /// This account's devices.
+    Devices,
+    /// That device of this account signs in no more.
+    Revoke {
+        device_id: String,
+    },
+    /// A new password; the other devices are revoked unless `keep_devices`. The passwords
+    /// go to the server and are dropped with the request.
+    Passwd {
+        old: String,
+        new: String,
+        keep_devices: bool,
+    },
+    /// Revoke this device's token and log out: the UI quits once it is done.
+    Logout,
     /// The message was received (and saved): the server may drop it from the inbox.
     Ack {
         uuid: String,
@@ -46,6 +81,11 @@ pub enum Update {
     },
     Connected {
         server: String,
+    },
+    /// The connection about to be reported [`Update::Connected`] signed in with the
+    /// device token, as this device.
+    SignedIn {
+        device_id: String,
     },
     Disconnected {
         reason: String,
@@ -73,11 +113,41 @@ pub enum Update {
     },
     Created {
         topic: String,
+        invite_only: bool,
     },
     Joined {
         topic: String,
     },
-    /// A `/create` or `/join` was refused; `what` is the command.
+    /// `id` may join `topic` now.
+    Invited {
+        topic: String,
+        id: String,
+    },
+    /// `id` is out of `topic`.
+    Kicked {
+        topic: String,
+        id: String,
+    },
+    Left {
+        topic: String,
+    },
+    Members(TopicMembers),
+    Devices(DeviceList),
+    Revoked {
+        device_id: String,
+    },
+    PasswordChanged {
+        kept_devices: bool,
+    },
+    /// This device's token was revoked at our request: nothing signs in with it any more.
+    LoggedOut,
+    /// The cluster no longer accepts how we log in (the device was revoked, the password
+    /// changed, the id was claimed by an account): the worker has stopped trying. `reason`
+    /// starts with "signed out".
+    SignedOut {
+        reason: String,
+    },
+    /// A command was refused (or could not be sent); `what` is the command as typed.
     Refused {
         what: String,
         error: String,

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use fishchat_cli::{logging, report};
 
-/// fishchat-admin: launch, watch and inspect a fishchat cluster.
+/// fishchat-admin: launch, watch and inspect a fishchat cluster; manage its accounts.
 ///
 /// It finds the cluster from --cluster FILE, --data-dir DIR or --server ADDR, by default the
 /// local `fishchat up` cluster's cluster.json; the secret from that file, --secret or

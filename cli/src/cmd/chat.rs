@@ -9,13 +9,19 @@ use clap::builder::NonEmptyStringValueParser;
 use clap::Args;
 use fishchat_tui::{Options, Target};
 
-use crate::data_dir;
+use crate::{data_dir, password};
 
 /// Chat in the terminal: people and topics, with history kept between runs.
 ///
 /// By default it joins the cluster that `fishchat up` runs (found through
-/// DATA_DIR/cluster.json); --gateway or --cluster point elsewhere. History and the log
-/// (chat.log) are kept in DATA_DIR/chat/ID/. Press F1 inside for every key and command.
+/// DATA_DIR/cluster.json); --gateway or --cluster point elsewhere. History, the log
+/// (chat.log) and this device's sign-in (token, readable by you only) are kept in
+/// DATA_DIR/chat/ID/. Press F1 inside for every key and command.
+///
+/// Signing in happens before the screen opens: with the kept token where there is one;
+/// else with the id's password where it has an account; else it offers to claim the id
+/// with a password (Enter goes on without one). --password-file or $FISHCHAT_PASSWORD
+/// answer without asking: they sign in, or claim the id where it has no account.
 #[derive(Debug, Args)]
 pub struct Chat {
     /// Who you are. [default: $USER]
@@ -38,6 +44,11 @@ pub struct Chat {
     /// missing. [default: the platform data directory, e.g. ~/.local/share/fishchat]
     #[arg(long, value_name = "DIR", env = "FISHCHAT_DATA_DIR")]
     data_dir: Option<PathBuf>,
+
+    /// A file holding the password (its first line): signs in, or claims the id where it
+    /// has no account, without asking. For scripts; $FISHCHAT_PASSWORD does the same.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
 }
 
 impl Chat {
@@ -46,6 +57,7 @@ impl Chat {
             Some(id) => id,
             None => bail!("who are you? $USER is not set; pass --id NAME"),
         };
+        let password = password::given(self.password_file.as_deref())?;
         let dir = data_dir::prepare(self.data_dir)?;
         let target = match (self.gateway, self.cluster) {
             (Some(addr), _) => Target::Gateway(addr),
@@ -56,6 +68,8 @@ impl Chat {
             id,
             target,
             data_dir: dir,
+            device_name: device_name(),
+            password: password.map(fishchat_tui::Password::new),
         })
         .await?;
         Ok(ExitCode::SUCCESS)
@@ -64,6 +78,14 @@ impl Chat {
     /// The chat draws on the terminal: its log goes to a file, never to stderr.
     pub fn logs_to_stderr(&self) -> bool {
         false
+    }
+}
+
+/// What this device is called in the account's devices: "fishchat-chat on HOST".
+fn device_name() -> String {
+    match crate::host::name() {
+        Some(host) => format!("fishchat-chat on {host}"),
+        None => "fishchat-chat".to_string(),
     }
 }
 
@@ -79,6 +101,7 @@ fn login_name() -> Option<String> {
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::path::Path;
 
     #[derive(Debug, Parser)]
     struct Cli {
@@ -97,5 +120,12 @@ mod tests {
             Cli::try_parse_from(["chat", "--id", "alice", "--gateway", "127.0.0.1:17000"]).unwrap();
         assert_eq!(c.chat.id.as_deref(), Some("alice"));
         assert_eq!(c.chat.gateway.as_deref(), Some("127.0.0.1:17000"));
+        let c = Cli::try_parse_from(["chat", "--password-file", "pw"]).unwrap();
+        assert_eq!(c.chat.password_file.as_deref(), Some(Path::new("pw")));
+    }
+
+    #[test]
+    fn the_device_is_named_after_the_host() {
+        assert!(device_name().starts_with("fishchat-chat"));
     }
 }

@@ -13,12 +13,15 @@
 //! - `editing`: editing keys applied to the message or the search text;
 //! - `conversations`: which one is open, drafts, scrolling;
 //! - `submit`: Enter, a slash command carried out or a message written;
+//! - `account`: the account and topic-owner commands, `/passwd`'s masked prompts, and
+//!   their answers;
 //! - `send_queue`: our messages, handed to the worker while connected, again after a
 //!   reconnection, and marked as the answers come;
 //! - `network`: what the worker reports ([`App::apply`]);
 //! - `persistence`: the history records to write, and a failed write;
 //! - `notices`: the status line's news, which expires.
 
+mod account;
 mod conversations;
 mod editing;
 mod modes;
@@ -32,7 +35,9 @@ mod submit;
 pub(crate) mod tests;
 
 pub use send_queue::MAX_MESSAGE;
-pub use state::{now_ms, App, Link, Mode, Notice, Search, View};
+pub use state::{
+    now_ms, Account, App, Link, Mode, Notice, PasswordChange, PasswordStep, Search, View,
+};
 
 use crate::action::Action;
 use crate::net::Request;
@@ -62,6 +67,7 @@ impl App {
                 Mode::Help { .. } => self.update_help(a),
                 Mode::Search(_) => self.update_search(a),
                 Mode::Chat => self.update_chat(a),
+                Mode::Password(_) => self.update_password(a),
             },
         }
         // What arrived while the help covered the open conversation is read once it shows.

@@ -12,7 +12,8 @@ impl App {
     /// Which keys apply now.
     pub fn scope(&self) -> Scope {
         match self.mode {
-            Mode::Chat => Scope::Chat,
+            // Typing a password: the chat's editing keys, Enter and Esc.
+            Mode::Chat | Mode::Password(_) => Scope::Chat,
             Mode::Search(_) => Scope::Search,
             Mode::Help { .. } => Scope::Help,
         }

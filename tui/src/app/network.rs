@@ -14,6 +14,9 @@ use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 impl App {
     /// Applies what the network reported.
     pub fn apply(&mut self, u: Update) {
+        let Some(u) = self.apply_account(u) else {
+            return;
+        };
         match u {
             Update::Connecting { via, attempt } => self.link = Link::Connecting { via, attempt },
             Update::Connected { server } => {
@@ -109,12 +112,18 @@ impl App {
                     self.set_mark(i, &uuid, Mark::Delivered);
                 }
             }
-            Update::Created { topic } => {
+            Update::Created { topic, invite_only } => {
                 let i = self.open(ConvId::Topic(topic.clone()));
                 self.select(i);
-                self.info(format!(
-                    "created #{topic}; others join it with /join {topic}"
-                ));
+                if invite_only {
+                    self.info(format!(
+                        "created #{topic}, invite-only: /invite ID lets someone /join {topic}"
+                    ));
+                } else {
+                    self.info(format!(
+                        "created #{topic}; others join it with /join {topic}"
+                    ));
+                }
             }
             Update::Joined { topic } => {
                 let i = self.open(ConvId::Topic(topic.clone()));
@@ -124,6 +133,17 @@ impl App {
             Update::Refused { what, error } => self.error(format!("{what}: {error}")),
             Update::Error { text } => self.error(text),
             Update::Rtt(d) => self.rtt = Some(d),
+            // The account's and owned topics' answers ([`App::apply_account`]).
+            Update::Invited { .. }
+            | Update::Kicked { .. }
+            | Update::Left { .. }
+            | Update::Members(_)
+            | Update::Devices(_)
+            | Update::Revoked { .. }
+            | Update::PasswordChanged { .. }
+            | Update::LoggedOut
+            | Update::SignedIn { .. }
+            | Update::SignedOut { .. } => {}
         }
     }
 

@@ -44,12 +44,58 @@ impl Search {
     }
 }
 
+/// How this client is known to the cluster, as the status line shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Account {
+    /// Signed in to the id's account, as this device.
+    SignedIn { device_id: String },
+    /// The id has no account: anyone can use it.
+    Unclaimed,
+    /// The cluster no longer accepts this client's login (the device was revoked, the
+    /// password changed, the id claimed): the worker stopped trying. Starts "signed out".
+    SignedOut { reason: String },
+}
+
+/// Which password `/passwd` asks for next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordStep {
+    Old,
+    New,
+    /// The new one again, to catch a typing mistake.
+    Again,
+}
+
+/// `/passwd` under way: the passwords are typed into the input box, masked, one after the
+/// other; they are handed to the worker with the request and not kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordChange {
+    pub step: PasswordStep,
+    /// What is being typed (drawn masked).
+    pub input: Editor,
+    pub keep_devices: bool,
+    pub(super) old: String,
+    pub(super) new: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("step", &self.step)
+            .field("keep_devices", &self.keep_devices)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What fills the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Chat,
     Search(Search),
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    /// `/passwd` asking for the passwords.
+    Password(PasswordChange),
 }
 
 /// What the last drawing found, so that scrolling can be clamped and a search can stay
@@ -78,7 +124,11 @@ pub struct App {
     pub link: Link,
     pub rtt: Option<Duration>,
     pub notice: Option<Notice>,
+    /// How the cluster knows us: signed in, unclaimed, or signed out.
+    pub account: Account,
     pub quit: bool,
+    /// `/logout` went through: the run loop deletes the token file as it quits.
+    pub logged_out: bool,
     pub(super) view: View,
     /// What to write to the history, for [`App::take_saves`].
     pub(super) saves: Vec<Record>,
@@ -102,7 +152,8 @@ pub fn now_ms() -> u64 {
 }
 
 impl App {
-    /// A client for `me`, with the conversations read from the history (or none).
+    /// A client for `me`, with the conversations read from the history (or none); an
+    /// unclaimed id until [`App::account`] says otherwise.
     pub fn new(me: impl Into<String>, convs: Vec<Conversation>) -> App {
         App {
             me: me.into(),
@@ -113,7 +164,9 @@ impl App {
             link: Link::Starting,
             rtt: None,
             notice: None,
+            account: Account::Unclaimed,
             quit: false,
+            logged_out: false,
             view: View::default(),
             saves: Vec::new(),
             saves_before_notice: 0,

@@ -41,6 +41,12 @@ impl App {
 
     /// Carries out a slash command.
     fn run_command(&mut self, cmd: SlashCommand) {
+        if matches!(self.account, super::Account::SignedOut { .. })
+            && matches!(cmd, SlashCommand::Create { .. } | SlashCommand::Join { .. })
+        {
+            self.error("signed out: restart fishchat chat to sign in again");
+            return;
+        }
         match cmd {
             SlashCommand::Msg { to, text } => {
                 self.input.take();
@@ -59,10 +65,10 @@ impl App {
                      (Ctrl+R reconnects now)",
                 );
             }
-            SlashCommand::Create { topic } => {
+            SlashCommand::Create { topic, invite_only } => {
                 self.input.take();
                 self.info(format!("creating #{topic}…"));
-                self.requests.push(Request::Create { topic });
+                self.requests.push(Request::Create { topic, invite_only });
             }
             SlashCommand::Join { topic } => {
                 self.input.take();
@@ -80,6 +86,10 @@ impl App {
                 self.mode = Mode::Help { scroll: 0 };
             }
             SlashCommand::Quit => self.quit = true,
+            other => {
+                let handled = self.account_command(other);
+                debug_assert!(handled, "every command is carried out somewhere");
+            }
         }
     }
 }

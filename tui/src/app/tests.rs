@@ -4,11 +4,12 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{App, Mode, View, MAX_MESSAGE};
+use super::{Account, App, Mode, PasswordStep, View, MAX_MESSAGE};
 use crate::action::{Action, Scope};
 use crate::history::Record;
 use crate::model::{ConvId, Mark};
 use crate::net::{Request, Update};
+use fishchat_cluster::protocol::account::{DeviceInfo, DeviceList, TopicMembers};
 use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
 
 fn typed(app: &mut App, s: &str) {
@@ -135,11 +136,13 @@ fn topic_echoes_confirm_our_message_instead_of_repeating_it() {
     assert_eq!(
         app.take_requests(),
         [Request::Create {
-            topic: "rust".into()
+            topic: "rust".into(),
+            invite_only: false,
         }]
     );
     app.apply(Update::Created {
         topic: "rust".into(),
+        invite_only: false,
     });
     assert_eq!(app.current().unwrap().id, ConvId::Topic("rust".into()));
     enter(&mut app, "hello topic");
@@ -470,4 +473,246 @@ fn the_first_failed_history_write_is_shown_unless_newer_news_covers_it() {
     assert_eq!(app.take_saves().len(), 1);
     app.save_failed(0, path, &full);
     assert_eq!(app.notice.as_ref().unwrap().text, "joined #rust");
+}
+
+fn signed_in(device_id: &str) -> App {
+    let mut app = connected();
+    app.account = Account::SignedIn {
+        device_id: device_id.into(),
+    };
+    app
+}
+
+#[test]
+fn passwd_asks_old_new_and_again_then_hands_both_over_and_forgets_them() {
+    let mut app = signed_in("d1");
+    enter(&mut app, "/passwd");
+    assert!(matches!(&app.mode, Mode::Password(p) if p.step == PasswordStep::Old));
+    assert!(app.input.is_empty(), "the command is not left in the box");
+    enter(&mut app, "old secret");
+    assert!(matches!(&app.mode, Mode::Password(p) if p.step == PasswordStep::New));
+    // Too short: asked again.
+    enter(&mut app, "short");
+    assert!(matches!(&app.mode, Mode::Password(p) if p.step == PasswordStep::New));
+    assert!(app.notice.as_ref().unwrap().error);
+    enter(&mut app, "new secret 1");
+    assert!(matches!(&app.mode, Mode::Password(p) if p.step == PasswordStep::Again));
+    // A different second one starts the new password over.
+    enter(&mut app, "new secret 2");
+    assert!(matches!(&app.mode, Mode::Password(p) if p.step == PasswordStep::New));
+    assert!(app.notice.as_ref().unwrap().text.contains("differ"));
+    enter(&mut app, "new secret 1");
+    enter(&mut app, "new secret 1");
+    assert_eq!(app.mode, Mode::Chat);
+    assert_eq!(
+        app.take_requests(),
+        [Request::Passwd {
+            old: "old secret".into(),
+            new: "new secret 1".into(),
+            keep_devices: false
+        }]
+    );
+    // Nothing typed went to the history or the message box.
+    assert!(app.take_saves().is_empty());
+    assert!(app.input.is_empty());
+    app.apply(Update::PasswordChanged {
+        kept_devices: false,
+    });
+    assert!(app.notice.as_ref().unwrap().text.contains("signed out"));
+}
+
+#[test]
+fn esc_gives_up_a_password_change() {
+    let mut app = signed_in("d1");
+    enter(&mut app, "/passwd keep-devices");
+    typed(&mut app, "half typed");
+    app.update(Action::Escape);
+    assert_eq!(app.mode, Mode::Chat);
+    assert!(app.take_requests().is_empty());
+    assert!(app.input.is_empty(), "the password is not left in the box");
+    // Keys that move between conversations do nothing while a password is typed.
+    enter(&mut app, "/passwd");
+    app.update(Action::NextConversation);
+    assert!(matches!(app.mode, Mode::Password(_)));
+    assert_eq!(app.scope(), Scope::Chat);
+}
+
+#[test]
+fn account_commands_need_an_account() {
+    let mut app = connected();
+    assert_eq!(app.account, Account::Unclaimed);
+    for cmd in ["/devices", "/passwd", "/logout", "/revoke d1"] {
+        enter(&mut app, cmd);
+        let n = app.notice.clone().expect("a notice");
+        assert!(n.error && n.text.contains("claim it"), "{cmd}: {}", n.text);
+        assert!(app.take_requests().is_empty(), "{cmd}");
+        assert_eq!(app.input.text(), cmd, "kept typed");
+        app.input.take();
+    }
+    assert_eq!(app.mode, Mode::Chat);
+}
+
+#[test]
+fn revoke_refuses_this_device_and_asks_for_others() {
+    let mut app = signed_in("d1");
+    enter(&mut app, "/revoke d1");
+    assert!(app.notice.as_ref().unwrap().text.contains("/logout"));
+    assert!(app.take_requests().is_empty());
+    app.input.take();
+    enter(&mut app, "/revoke d2");
+    assert_eq!(
+        app.take_requests(),
+        [Request::Revoke {
+            device_id: "d2".into()
+        }]
+    );
+    app.apply(Update::Revoked {
+        device_id: "d2".into(),
+    });
+    assert!(app.notice.as_ref().unwrap().text.contains("d2"));
+}
+
+#[test]
+fn topic_commands_work_in_the_open_topic() {
+    let mut app = signed_in("d1");
+    enter(&mut app, "/invite bob");
+    assert!(app
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("open a topic first"));
+    assert!(app.take_requests().is_empty());
+    app.input.take();
+
+    enter(&mut app, "/create club invite");
+    assert_eq!(
+        app.take_requests(),
+        [Request::Create {
+            topic: "club".into(),
+            invite_only: true
+        }]
+    );
+    app.apply(Update::Created {
+        topic: "club".into(),
+        invite_only: true,
+    });
+    assert!(app.notice.as_ref().unwrap().text.contains("/invite"));
+    for (line, want) in [
+        (
+            "/invite bob",
+            Request::Invite {
+                topic: "club".into(),
+                id: "bob".into(),
+            },
+        ),
+        (
+            "/kick bob",
+            Request::Kick {
+                topic: "club".into(),
+                id: "bob".into(),
+            },
+        ),
+        (
+            "/members",
+            Request::Members {
+                topic: "club".into(),
+            },
+        ),
+        (
+            "/leave",
+            Request::Leave {
+                topic: "club".into(),
+            },
+        ),
+    ] {
+        enter(&mut app, line);
+        assert_eq!(app.take_requests(), [want], "{line}");
+        assert!(app.input.is_empty());
+    }
+}
+
+#[test]
+fn lists_come_as_notes_in_the_conversation_and_are_not_kept() {
+    let mut app = signed_in("d1");
+    enter(&mut app, "/msg bob");
+    app.take_saves();
+    enter(&mut app, "/devices");
+    assert_eq!(app.take_requests(), [Request::Devices]);
+    app.apply(Update::Devices(DeviceList {
+        devices: vec![
+            DeviceInfo {
+                device_id: "d1".into(),
+                name: "fishchat-chat on box".into(),
+                created_at_ms: 0,
+                last_used_ms: 0,
+                current: true,
+            },
+            DeviceInfo {
+                device_id: "d2".into(),
+                name: "phone".into(),
+                created_at_ms: 0,
+                last_used_ms: 0,
+                current: false,
+            },
+        ],
+    }));
+    let note = app.current().unwrap().messages.last().unwrap().clone();
+    assert_eq!(note.mark, Mark::Note);
+    assert!(
+        note.text.contains("* d1  fishchat-chat on box"),
+        "{}",
+        note.text
+    );
+    assert!(note.text.contains("\n  d2  phone"), "{}", note.text);
+    assert!(!note.own());
+    assert!(app.take_saves().is_empty(), "a note is not history");
+    assert_eq!(app.waiting(), 0);
+
+    app.apply(Update::Members(TopicMembers {
+        topic: "club".into(),
+        owner: "alice".into(),
+        invite_only: true,
+        members: vec!["alice".into()],
+        invited: vec!["bob".into()],
+    }));
+    let c = app.current().unwrap();
+    assert_eq!(c.id, ConvId::Topic("club".into()));
+    let text = &c.messages.last().unwrap().text;
+    assert!(text.contains("owner alice · invite-only"), "{text}");
+    assert!(text.contains("invited (1): bob"), "{text}");
+}
+
+#[test]
+fn signed_out_stops_what_needs_the_cluster_and_logout_quits() {
+    let mut app = signed_in("d1");
+    app.apply(Update::SignedIn {
+        device_id: "d9".into(),
+    });
+    assert_eq!(
+        app.account,
+        Account::SignedIn {
+            device_id: "d9".into()
+        }
+    );
+    app.apply(Update::SignedOut {
+        reason: "signed out: this device was revoked".into(),
+    });
+    assert!(matches!(&app.account, Account::SignedOut { reason } if reason.contains("revoked")));
+    assert!(app
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("restart fishchat chat"));
+    enter(&mut app, "/join rust");
+    assert!(app.take_requests().is_empty());
+    assert!(!app.quit);
+
+    let mut app = signed_in("d1");
+    enter(&mut app, "/logout");
+    assert_eq!(app.take_requests(), [Request::Logout]);
+    assert!(!app.quit, "not before the server has done it");
+    app.apply(Update::LoggedOut);
+    assert!(app.quit && app.logged_out);
 }

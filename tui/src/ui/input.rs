@@ -1,6 +1,8 @@
 //! The input box: the message being written (or the search text), with the cursor; its
 //! title says where Enter sends, and whether sending must wait for the connection.
 
+use std::borrow::Cow;
+
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -9,7 +11,7 @@ use ratatui::Frame;
 use unicode_width::UnicodeWidthChar;
 
 use super::theme;
-use crate::app::{App, Mode};
+use crate::app::{App, Mode, PasswordStep};
 use crate::commands;
 use crate::editor::Editor;
 
@@ -18,7 +20,7 @@ const MAX_ROWS: u16 = 6;
 
 /// The box's height for `app` at `width` columns: its text rows and the borders.
 pub fn height(app: &App, width: u16) -> u16 {
-    let (rows, _) = layout(editor(app), inner_width(width));
+    let (rows, _) = layout(&editor(app), inner_width(width));
     (rows.len() as u16).clamp(1, MAX_ROWS) + 2
 }
 
@@ -26,15 +28,26 @@ fn inner_width(width: u16) -> usize {
     usize::from(width.saturating_sub(2)).max(1)
 }
 
-fn editor(app: &App) -> &Editor {
+/// What the box shows: the message, the search text, or a password masked (a `•` a
+/// character, the cursor where it is).
+fn editor(app: &App) -> Cow<'_, Editor> {
     match &app.mode {
-        Mode::Search(s) => &s.query,
-        _ => &app.input,
+        Mode::Search(s) => Cow::Borrowed(&s.query),
+        Mode::Password(p) => {
+            let text = p.input.text();
+            let mut masked = Editor::with_text("•".repeat(text.chars().count()));
+            for _ in text[p.input.cursor()..].chars() {
+                masked.left();
+            }
+            Cow::Owned(masked)
+        }
+        _ => Cow::Borrowed(&app.input),
     }
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let e = editor(app);
+    let e = e.as_ref();
     let mut block = Block::bordered()
         .border_style(theme::border(!matches!(app.mode, Mode::Help { .. })))
         .title(title(app));
@@ -47,6 +60,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if e.is_empty() {
         let placeholder = match (&app.mode, app.current()) {
             (Mode::Search(_), _) => "type what to find",
+            (Mode::Password(_), _) => "typed hidden; Enter when done",
             (_, None) => "/msg ID TEXT to write to someone · F1 for help",
             (_, Some(_)) => "write a message · /help for commands",
         };
@@ -63,7 +77,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let (rows, (crow, ccol)) = layout(e, inner.width as usize);
     let h = inner.height as usize;
     let first = (crow + 1).saturating_sub(h);
-    let style = if commands::is_command(e.text()) && !matches!(app.mode, Mode::Search(_)) {
+    let style = if commands::is_command(e.text()) && matches!(app.mode, Mode::Chat) {
         Style::new().fg(theme::ACCENT)
     } else {
         Style::new()
@@ -86,6 +100,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 fn title(app: &App) -> Line<'static> {
     let dim = theme::dim();
     match (&app.mode, app.current()) {
+        (Mode::Password(p), _) => {
+            let which = match p.step {
+                PasswordStep::Old => " your current password ",
+                PasswordStep::New => " a new password (8 characters or more) ",
+                PasswordStep::Again => " the new password again ",
+            };
+            Line::from(vec![
+                Span::styled(" /passwd ", Style::new().fg(theme::WARN).bold()),
+                Span::styled(which, dim),
+            ])
+        }
         (Mode::Search(s), Some(c)) => {
             let count = c.messages.iter().filter(|m| s.matches(&m.text)).count();
             let found = match (s.hit, count) {
@@ -135,6 +160,7 @@ fn hint(app: &App) -> Option<Line<'static>> {
             theme::dim(),
         )),
         Mode::Help { .. } => None,
+        Mode::Password(_) => Some(Line::styled(" Enter next · Esc cancel ", theme::dim())),
         Mode::Chat if !app.connected() && app.current().is_some() => Some(Line::styled(
             " offline: messages wait and go when reconnected ",
             Style::new().fg(theme::WARN),

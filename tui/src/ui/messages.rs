@@ -14,7 +14,7 @@ use ratatui::Frame;
 use super::theme;
 use super::wrap::{self, width};
 use crate::app::{App, Mode, Search, View};
-use crate::model::{ConvId, Conversation, Message};
+use crate::model::{ConvId, Conversation, Mark, Message};
 
 /// The widest a sender's name column gets; longer names are cut.
 const NAME_MAX: usize = 12;
@@ -212,7 +212,13 @@ fn message_lines(
         spans.push(Span::styled(theme::OFFLINE_TAG, theme::offline()));
         spans.push(Span::raw(" "));
     }
-    spans.extend(highlight(&m.text, search, is_hit, Style::new()));
+    let note = m.mark == Mark::Note;
+    let base = if note {
+        Style::new().fg(theme::ACCENT)
+    } else {
+        Style::new()
+    };
+    spans.extend(highlight(&m.text, search, is_hit, base));
     if let Some((mark, style)) = theme::mark(&m.mark) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(mark, style));
@@ -228,7 +234,11 @@ fn message_lines(
                         "{name}{}",
                         " ".repeat(name_w.saturating_sub(wrap::width(&name)))
                     ),
-                    theme::sender(&m.from, m.own()),
+                    if note {
+                        theme::dim()
+                    } else {
+                        theme::sender(&m.from, m.own())
+                    },
                 ),
                 Span::raw("  "),
             ]

@@ -1,5 +1,7 @@
 //! The status line: the connection (which msg_server, its round trip, or why we are cut
-//! off and when we retry), messages waiting to go, and the latest notice.
+//! off and when we retry), how we are known (signed in as a device, or an unclaimed id),
+//! messages waiting to go, and the latest notice. Signed out, it says so instead of the
+//! connection: the worker no longer tries.
 
 use std::time::Instant;
 
@@ -10,16 +12,64 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{theme, wrap};
-use crate::app::{App, Link};
+use crate::app::{Account, App, Link};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let bar = Style::new();
     let mut left: Vec<Span> = Vec::new();
-    match &app.link {
-        Link::Starting => left.push(Span::styled(
-            " ◌ starting ",
-            Style::new().fg(theme::WARN).bold(),
+    // Why we are cut off comes before how we are known: when room is short, the reason
+    // matters more.
+    let why = match (&app.account, &app.link) {
+        (Account::SignedOut { reason }, _) => {
+            left.push(Span::styled(
+                " ○ signed out ",
+                Style::new().fg(theme::ERROR).bold(),
+            ));
+            left.push(Span::raw("restart fishchat chat to sign in again"));
+            Some(reason)
+        }
+        (_, link) => draw_link(&mut left, app, link),
+    };
+    push_waiting(&mut left, app);
+    if let Some(why) = why {
+        left.push(Span::styled(
+            format!(" · {}", wrap::clean(why)),
+            theme::dim(),
+        ));
+    }
+    push_account(&mut left, app);
+    draw_line(f, area, app, left);
+}
+
+/// How we are known, last: "signed in · device abc123", or that
+/// the id is anyone's.
+fn push_account(left: &mut Vec<Span<'static>>, app: &App) {
+    match &app.account {
+        // The device is known once a connection has signed in.
+        Account::SignedIn { device_id } if device_id.is_empty() => {
+            left.push(Span::styled(" · signed in", theme::dim()))
+        }
+        Account::SignedIn { device_id } => left.push(Span::styled(
+            format!(" · signed in · device {}", wrap::clean(device_id)),
+            theme::dim(),
         )),
+        Account::Unclaimed => left.push(Span::styled(
+            format!(" · unclaimed id: anyone can use {}", wrap::clean(&app.me)),
+            Style::new().fg(theme::WARN),
+        )),
+        Account::SignedOut { .. } => {}
+    }
+}
+
+/// The connection's state; why it is cut off, where it is.
+fn draw_link<'a>(left: &mut Vec<Span<'static>>, app: &App, link: &'a Link) -> Option<&'a String> {
+    match link {
+        Link::Starting => {
+            left.push(Span::styled(
+                " ◌ starting ",
+                Style::new().fg(theme::WARN).bold(),
+            ));
+            None
+        }
         Link::Connecting { via, attempt } => {
             left.push(Span::styled(
                 " ◌ connecting ",
@@ -31,6 +81,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 String::new()
             };
             left.push(Span::raw(format!("via {via}{tries}")));
+            None
         }
         Link::Connected { server } => {
             left.push(Span::styled(
@@ -48,6 +99,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 format!(" · as {}", wrap::clean(&app.me)),
                 theme::dim(),
             ));
+            None
         }
         Link::Disconnected { reason, retry_at } => {
             left.push(Span::styled(
@@ -65,17 +117,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 )
             };
             left.push(Span::raw(when));
-            push_waiting(&mut left, app);
-            left.push(Span::styled(
-                format!(" · {}", wrap::clean(reason)),
-                theme::dim(),
-            ));
+            Some(reason)
         }
     }
-    if !matches!(app.link, Link::Disconnected { .. }) {
-        push_waiting(&mut left, app);
-    }
+}
 
+/// The state on the left, the notice (or the help hint) on the right.
+fn draw_line(f: &mut Frame, area: Rect, app: &App, left: Vec<Span<'static>>) {
+    let bar = Style::new();
     let right = match &app.notice {
         Some(n) => {
             let style = if n.error {

@@ -9,10 +9,11 @@ use ratatui::style::{Color, Modifier};
 use super::testing::{find, render, rows, screen};
 use super::theme;
 use crate::action::{Action, Scope};
-use crate::app::{App, Link, Mode};
+use crate::app::{Account, App, Link, Mode};
 use crate::keys::help_rows;
 use crate::model::{ConvId, Conversation, Mark, Message};
 use crate::net::Update;
+use fishchat_cluster::protocol::account::{DeviceInfo, DeviceList};
 use fishchat_cluster::protocol::P2pMessage;
 
 /// 2023-11-14 22:13:20 UTC: shown in local time, as `theme::clock` says.
@@ -360,4 +361,84 @@ fn a_multi_line_message_grows_the_input_box() {
     let b = render(&mut app, 100, 24);
     let (_, top) = find(&b, " to @bob ").unwrap();
     assert_eq!(top + 2, top_before, "{}", screen(&b));
+}
+
+#[test]
+fn the_status_line_says_how_we_are_known() {
+    let mut app = chatting();
+    let b = render(&mut app, 140, 24);
+    let (x, y) =
+        find(&b, "unclaimed id: anyone can use alice").unwrap_or_else(|| panic!("{}", screen(&b)));
+    assert_eq!(y, 23);
+    assert_eq!(b[(x, y)].fg, theme::WARN);
+    assert!(!screen(&b).contains("signed in"));
+
+    app.account = Account::SignedIn {
+        device_id: "dev-42".into(),
+    };
+    let b = render(&mut app, 140, 24);
+    let s = screen(&b);
+    assert!(
+        find(&b, "as alice · signed in · device dev-42").is_some(),
+        "{s}"
+    );
+    assert!(!s.contains("unclaimed"), "{s}");
+
+    app.apply(Update::SignedOut {
+        reason: "signed out: this device was revoked".into(),
+    });
+    let b = render(&mut app, 140, 24);
+    let s = screen(&b);
+    let (x, y) = find(&b, "○ signed out restart fishchat chat to sign in again")
+        .unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(y, 23);
+    assert_eq!(b[(x, y)].fg, theme::ERROR);
+    assert!(s.contains("this device was revoked"), "{s}");
+    assert!(!s.contains("● connected"), "{s}");
+}
+
+#[test]
+fn a_password_is_typed_masked() {
+    let mut app = chatting();
+    app.account = Account::SignedIn {
+        device_id: "d".into(),
+    };
+    for c in "/passwd".chars() {
+        app.update(Action::Insert(c));
+    }
+    app.update(Action::Submit);
+    for c in "hunter22".chars() {
+        app.update(Action::Insert(c));
+    }
+    let b = render(&mut app, 100, 24);
+    let s = screen(&b);
+    assert!(find(&b, "••••••••").is_some(), "{s}");
+    assert!(!s.contains("hunter22"), "{s}");
+    assert!(
+        s.contains("/passwd") && s.contains("your current password"),
+        "{s}"
+    );
+    assert!(s.contains("Esc cancel"), "{s}");
+}
+
+#[test]
+fn a_note_shows_in_the_conversation() {
+    let mut app = chatting();
+    app.account = Account::SignedIn {
+        device_id: "d1".into(),
+    };
+    app.apply(Update::Devices(DeviceList {
+        devices: vec![DeviceInfo {
+            device_id: "d1".into(),
+            name: "fishchat-chat on box".into(),
+            created_at_ms: T,
+            last_used_ms: T,
+            current: true,
+        }],
+    }));
+    let b = render(&mut app, 120, 24);
+    let s = screen(&b);
+    let (x, y) = find(&b, "your devices (1;").unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(b[(x, y)].fg, theme::ACCENT);
+    assert!(s.contains("* d1  fishchat-chat on box  last used"), "{s}");
 }

@@ -50,7 +50,7 @@ pub fn sender(name: &str, own: bool) -> Style {
 /// How a mark shows after our message.
 pub fn mark(m: &Mark) -> Option<(String, Style)> {
     match m {
-        Mark::Incoming => None,
+        Mark::Incoming | Mark::Note => None,
         Mark::Pending => Some(("…".into(), Style::new().fg(WARN))),
         Mark::Sent => Some(("✓".into(), dim())),
         Mark::Delivered => Some(("✓✓".into(), Style::new().fg(GOOD))),

@@ -25,11 +25,42 @@ impl Target {
     }
 }
 
+/// How the worker logs in at each connection, as the sign-in before the screen opened
+/// settled it ([`crate::signin`]). Never a password: a reconnection uses the token.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Login {
+    /// `SEND_CLIENT_ID`: an id without an account, which anyone may use.
+    Unclaimed,
+    /// `LOGIN` with this device's token.
+    Token {
+        token: String,
+        /// The device the token signs in as (for the status line and `/devices`).
+        device_id: String,
+        /// What `LOGIN` calls this device.
+        device_name: String,
+    },
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Login::Unclaimed => f.write_str("Unclaimed"),
+            Login::Token { device_id, .. } => f
+                .debug_struct("Token")
+                .field("token", &"<hidden>")
+                .field("device_id", device_id)
+                .finish(),
+        }
+    }
+}
+
 /// How the worker connects and keeps the connection.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub id: String,
     pub target: Target,
+    /// How each connection logs in.
+    pub login: Login,
     /// How often to measure the round trip (and so keep the session alive).
     pub heartbeat: Duration,
     /// A connection that leaves a request unanswered this long is given up and reconnected.
@@ -40,10 +71,13 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
+    /// A worker for `id` that logs in without an account ([`Login::Unclaimed`]); set
+    /// [`WorkerConfig::login`] for a signed-in one.
     pub fn new(id: impl Into<String>, target: Target) -> WorkerConfig {
         WorkerConfig {
             id: id.into(),
             target,
+            login: Login::Unclaimed,
             heartbeat: Duration::from_secs(20),
             answer_timeout: Duration::from_secs(15),
             backoff_min: Duration::from_millis(500),

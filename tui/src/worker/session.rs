@@ -27,11 +27,57 @@ pub(super) enum End {
 /// What a request we sent stands for.
 #[derive(Debug)]
 enum Op {
-    Send { uuid: String },
-    Create { topic: String },
-    Join { topic: String },
-    Ack { uuid: String },
+    Send {
+        uuid: String,
+    },
+    /// A command the user typed: `what` as typed (for a refusal), `ok` what its success
+    /// tells the UI.
+    Command {
+        what: String,
+        ok: Success,
+    },
+    Ack {
+        uuid: String,
+    },
     Ping,
+}
+
+/// What a command's success tells the UI.
+#[derive(Debug)]
+enum Success {
+    /// This, whatever the answer.
+    Say(Update),
+    /// The `DEVICE_LIST` that answers it.
+    Devices,
+    /// The `TOPIC_MEMBER_LIST` that answers it.
+    Members,
+}
+
+/// A request as the user typed it, for what the UI says of it: "/join rust".
+pub(super) fn typed(r: &Request) -> String {
+    match r {
+        Request::SendP2p { to, .. } => format!("a message to {to}"),
+        Request::SendTopic { topic, .. } => format!("a message to #{topic}"),
+        Request::Create {
+            topic,
+            invite_only: false,
+        } => format!("/create {topic}"),
+        Request::Create {
+            topic,
+            invite_only: true,
+        } => format!("/create {topic} invite"),
+        Request::Join { topic } => format!("/join {topic}"),
+        Request::Invite { topic, id } => format!("/invite {id} (#{topic})"),
+        Request::Kick { topic, id } => format!("/kick {id} (#{topic})"),
+        Request::Leave { topic } => format!("/leave #{topic}"),
+        Request::Members { topic } => format!("/members #{topic}"),
+        Request::Devices => "/devices".into(),
+        Request::Revoke { device_id } => format!("/revoke {device_id}"),
+        Request::Passwd { .. } => "/passwd".into(),
+        Request::Logout => "/logout".into(),
+        Request::Ack { uuid } => format!("acknowledging {uuid}"),
+        Request::Reconnect => "reconnecting".into(),
+    }
 }
 
 /// One logged-in connection.
@@ -43,6 +89,9 @@ pub(super) struct Session<'a> {
     /// Our requests not yet answered, oldest first, with when each was sent. The server
     /// answers them in order; one whose send failed has no ticket.
     ops: VecDeque<(Op, Instant, Option<Ticket>)>,
+    /// What the server said when it signed this session out (`ERROR AUTH_REQUIRED
+    /// "signed out: ..."`, just before it closes the connection).
+    signed_out: Option<String>,
 }
 
 impl<'a> Session<'a> {
@@ -57,7 +106,13 @@ impl<'a> Session<'a> {
             client,
             tx,
             ops: VecDeque::new(),
+            signed_out: None,
         }
+    }
+
+    /// Why the server signed this session out, where it did.
+    pub(super) fn signed_out(&self) -> Option<String> {
+        self.signed_out.clone()
     }
 
     fn say(&self, u: Update) {
@@ -135,12 +190,8 @@ impl<'a> Session<'a> {
         for (op, _, _) in std::mem::take(&mut self.ops) {
             match op {
                 Op::Send { uuid } => self.say(Update::NotSent { uuid }),
-                Op::Create { topic } => self.say(Update::Refused {
-                    what: format!("/create {topic}"),
-                    error: format!("the connection was lost before an answer ({why}); try again"),
-                }),
-                Op::Join { topic } => self.say(Update::Refused {
-                    what: format!("/join {topic}"),
+                Op::Command { what, .. } => self.say(Update::Refused {
+                    what,
                     error: format!("the connection was lost before an answer ({why}); try again"),
                 }),
                 Op::Ack { .. } | Op::Ping => {}
@@ -151,6 +202,11 @@ impl<'a> Session<'a> {
 
     fn on_request(&mut self, req: Request) -> Result<(), ()> {
         let id = Some(self.cfg.id.clone());
+        let what = typed(&req);
+        let command = |ok: Success| Op::Command {
+            what: what.clone(),
+            ok,
+        };
         let (cmd, op) = match req {
             Request::SendP2p { to, text, uuid } => (
                 Command::SendMessageP2p {
@@ -171,20 +227,65 @@ impl<'a> Session<'a> {
                 },
                 Op::Send { uuid },
             ),
-            Request::Create { topic } => (
+            Request::Create { topic, invite_only } => (
                 Command::CreateTopic {
                     topic: topic.clone(),
-                    invite_only: false,
+                    invite_only,
                 },
-                Op::Create { topic },
+                command(Success::Say(Update::Created { topic, invite_only })),
             ),
             Request::Join { topic } => (
                 Command::JoinTopic {
                     topic: topic.clone(),
                     id: self.cfg.id.clone(),
                 },
-                Op::Join { topic },
+                command(Success::Say(Update::Joined { topic })),
             ),
+            Request::Invite { topic, id } => (
+                Command::InviteTopic {
+                    topic: topic.clone(),
+                    id: id.clone(),
+                },
+                command(Success::Say(Update::Invited { topic, id })),
+            ),
+            Request::Kick { topic, id } => (
+                Command::KickTopic {
+                    topic: topic.clone(),
+                    id: id.clone(),
+                },
+                command(Success::Say(Update::Kicked { topic, id })),
+            ),
+            Request::Leave { topic } => (
+                Command::LeaveTopic {
+                    topic: topic.clone(),
+                },
+                command(Success::Say(Update::Left { topic })),
+            ),
+            Request::Members { topic } => {
+                (Command::TopicMembers { topic }, command(Success::Members))
+            }
+            Request::Devices => (Command::Devices, command(Success::Devices)),
+            Request::Revoke { device_id } => (
+                Command::Revoke {
+                    device_id: device_id.clone(),
+                },
+                command(Success::Say(Update::Revoked { device_id })),
+            ),
+            Request::Passwd {
+                old,
+                new,
+                keep_devices,
+            } => (
+                Command::Passwd {
+                    old,
+                    new,
+                    keep_devices,
+                },
+                command(Success::Say(Update::PasswordChanged {
+                    kept_devices: keep_devices,
+                })),
+            ),
+            Request::Logout => (Command::Logout, command(Success::Say(Update::LoggedOut))),
             Request::Ack { uuid } => (
                 Command::P2pAck {
                     id: self.cfg.id.clone(),
@@ -214,6 +315,15 @@ impl<'a> Session<'a> {
             Event::P2p(m) => self.say(Update::P2p(m)),
             Event::Topic(m) => self.say(Update::Topic(m)),
             Event::Delivered { uuid, to } => self.say(Update::Delivered { uuid, to }),
+            // The server is about to close the connection: the worker says why once the
+            // next login shows whether it is for good.
+            Event::Error {
+                code: ErrorCode::AuthRequired,
+                detail,
+            } if detail.starts_with("signed out") => {
+                tracing::info!(%detail, "signed out by the server");
+                self.signed_out = Some(detail);
+            }
             // Errors that answer a request go to its ticket: this one belongs to none.
             Event::Error { code, detail } => self.say(Update::Error {
                 text: describe(code, &detail),
@@ -231,9 +341,9 @@ impl<'a> Session<'a> {
         let Some((op, at, _)) = self.ops.pop_front() else {
             return;
         };
-        let error = match outcome {
-            Ok(_) => None,
-            Err(ClientError::Server { code, detail }) => Some(describe(code, &detail)),
+        let (answer, error) = match outcome {
+            Ok(answer) => (answer, None),
+            Err(ClientError::Server { code, detail }) => (None, Some(describe(code, &detail))),
             // The connection is ending: the read of its events says why, and what is
             // still waiting is reported then.
             Err(e) => {
@@ -245,16 +355,11 @@ impl<'a> Session<'a> {
         let u = match (op, error) {
             (Op::Send { uuid }, None) => Update::Sent { uuid },
             (Op::Send { uuid }, Some(error)) => Update::SendFailed { uuid, error },
-            (Op::Create { topic }, None) => Update::Created { topic },
-            (Op::Join { topic }, None) => Update::Joined { topic },
-            (Op::Create { topic }, Some(error)) => Update::Refused {
-                what: format!("/create {topic}"),
-                error,
+            (Op::Command { what, ok }, None) => match succeeded(ok, answer) {
+                Ok(u) => u,
+                Err(error) => Update::Refused { what, error },
             },
-            (Op::Join { topic }, Some(error)) => Update::Refused {
-                what: format!("/join {topic}"),
-                error,
-            },
+            (Op::Command { what, .. }, Some(error)) => Update::Refused { what, error },
             (Op::Ack { uuid }, Some(error)) => Update::Error {
                 text: format!("acknowledging {uuid}: {error}"),
             },
@@ -271,6 +376,28 @@ impl<'a> Session<'a> {
             let _ = tokio::time::timeout(Duration::from_secs(1), ticket).await;
         }
         self.sender.close();
+    }
+}
+
+/// What a command that succeeded tells the UI, read from its answer where it has one.
+fn succeeded(ok: Success, answer: Option<Command>) -> Result<Update, String> {
+    let unreadable = |what: &str, e: serde_json::Error| {
+        format!("the server's {what} is unreadable ({e}); is it the same fishchat version?")
+    };
+    match (ok, answer) {
+        (Success::Say(u), _) => Ok(u),
+        (Success::Devices, Some(Command::DeviceList { data, .. })) => serde_json::from_value(data)
+            .map(Update::Devices)
+            .map_err(|e| unreadable("DEVICE_LIST", e)),
+        (Success::Members, Some(Command::TopicMemberList { data, .. })) => {
+            serde_json::from_value(data)
+                .map(Update::Members)
+                .map_err(|e| unreadable("TOPIC_MEMBER_LIST", e))
+        }
+        (_, other) => Err(format!(
+            "the server answered {}",
+            other.map_or("nothing", |c| c.name())
+        )),
     }
 }
 
@@ -299,6 +426,12 @@ pub fn describe(code: ErrorCode, detail: &str) -> String {
         ErrorCode::Unavailable => "the server cannot do that now; try again later",
         ErrorCode::NotLoggedIn => "not logged in",
         ErrorCode::BadArgs => "the server refused the arguments",
+        ErrorCode::AuthFailed => "wrong password",
+        ErrorCode::AuthRequired => "this needs an account",
+        ErrorCode::RateLimited => "too many tries",
+        ErrorCode::NoSuchDevice => "no such device",
+        ErrorCode::NoSuchAccount => "no such account",
+        ErrorCode::IdTaken => "that id has an account already",
         _ => "",
     };
     match (what, detail.is_empty()) {

@@ -43,7 +43,7 @@ async fn next(w: &mut Worker) -> Update {
 async fn connected(w: &mut Worker) -> String {
     loop {
         match next(w).await {
-            Update::Connecting { .. } => continue,
+            Update::Connecting { .. } | Update::SignedIn { .. } => continue,
             Update::Connected { server } => return server,
             other => panic!("expected to connect, got {other:?}"),
         }
@@ -127,9 +127,11 @@ async fn each_error_is_matched_to_the_request_that_caused_it() {
     });
     w.request(Request::Create {
         topic: "rust".into(),
+        invite_only: false,
     });
     w.request(Request::Create {
         topic: "rust".into(),
+        invite_only: false,
     });
     let uuid = uuid::Uuid::new_v4().to_string();
     w.request(Request::SendTopic {
@@ -154,7 +156,8 @@ async fn each_error_is_matched_to_the_request_that_caused_it() {
     assert_eq!(
         next(&mut w).await,
         Update::Created {
-            topic: "rust".into()
+            topic: "rust".into(),
+            invite_only: false,
         }
     );
     match next(&mut w).await {
@@ -314,4 +317,228 @@ fn errors_read_as_sentences() {
         "no such topic (NO_SUCH_TOPIC: no topic `x`)"
     );
     assert_eq!(describe(ErrorCode::BadJson, ""), "BAD_JSON");
+}
+
+/// A worker for `id` signed in with a token of its own (the account is made here), and
+/// the device it signs in as.
+async fn signed_in_worker(id: &str, password: &str, c: &LocalCluster) -> (Worker, String) {
+    let mut sdk = Client::connect(&c.file().msg_servers[0]).await.unwrap();
+    sdk.register(id, password).await.unwrap();
+    let signed = sdk.sign_in(id, password, Some("test")).await.unwrap();
+    drop(sdk);
+    let mut cfg = config(id, c);
+    cfg.login = Login::Token {
+        token: signed.token,
+        device_id: signed.device_id.clone(),
+        device_name: "test".into(),
+    };
+    let mut w = Worker::spawn(cfg);
+    // The token signs in as the device it was made for.
+    loop {
+        match next(&mut w).await {
+            Update::Connecting { .. } => continue,
+            Update::SignedIn { device_id } => {
+                assert_eq!(device_id, signed.device_id);
+                break;
+            }
+            other => panic!("expected to sign in, got {other:?}"),
+        }
+    }
+    connected(&mut w).await;
+    (w, signed.device_id)
+}
+
+#[tokio::test]
+async fn a_revoked_token_signs_out_and_the_worker_stops_trying() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cluster(dir.path()).await;
+    let (mut w, device) = signed_in_worker("gail", "gails password", &c).await;
+
+    let mut other = Client::connect(&c.file().msg_servers[0]).await.unwrap();
+    other.sign_in("gail", "gails password", None).await.unwrap();
+    other.revoke(&device).await.unwrap();
+
+    let reason = loop {
+        match next(&mut w).await {
+            Update::Disconnected { .. } | Update::Connecting { .. } => continue,
+            Update::SignedOut { reason } => break reason,
+            other => panic!("expected to be signed out, got {other:?}"),
+        }
+    };
+    assert!(reason.starts_with("signed out"), "{reason}");
+    assert!(
+        reason.contains("revoked"),
+        "the server's reason is kept: {reason}"
+    );
+    // Requests are refused with the reason; no new attempt is made (backoff is 50-300 ms).
+    w.request(Request::Join { topic: "t".into() });
+    match next(&mut w).await {
+        Update::Refused { what, error } => {
+            assert_eq!(what, "/join t");
+            assert!(error.contains("signed out"), "{error}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    match tokio::time::timeout(Duration::from_millis(1500), w.updates.recv()).await {
+        Err(_) => {}
+        Ok(u) => panic!("the worker went on after being signed out: {u:?}"),
+    }
+    w.stop(Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn account_and_owned_topic_commands_get_their_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cluster(dir.path()).await;
+    let (mut w, device) = signed_in_worker("hana", "hanas password", &c).await;
+
+    w.request(Request::Devices);
+    match next(&mut w).await {
+        Update::Devices(list) => {
+            assert_eq!(list.devices.len(), 1);
+            assert_eq!(list.devices[0].device_id, device);
+            assert!(list.devices[0].current);
+        }
+        other => panic!("expected the devices, got {other:?}"),
+    }
+    w.request(Request::Revoke {
+        device_id: "nope".into(),
+    });
+    match next(&mut w).await {
+        Update::Refused { what, error } => {
+            assert_eq!(what, "/revoke nope");
+            assert!(error.contains("NO_SUCH_DEVICE"), "{error}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    w.request(Request::Create {
+        topic: "club".into(),
+        invite_only: true,
+    });
+    assert_eq!(
+        next(&mut w).await,
+        Update::Created {
+            topic: "club".into(),
+            invite_only: true
+        }
+    );
+    let invite = Request::Invite {
+        topic: "club".into(),
+        id: "ivan".into(),
+    };
+    w.request(invite);
+    assert_eq!(
+        next(&mut w).await,
+        Update::Invited {
+            topic: "club".into(),
+            id: "ivan".into()
+        }
+    );
+    w.request(Request::Members {
+        topic: "club".into(),
+    });
+    match next(&mut w).await {
+        Update::Members(m) => {
+            assert_eq!(m.owner, "hana");
+            assert!(m.invite_only);
+            assert_eq!(m.members, ["hana"]);
+            assert_eq!(m.invited, ["ivan"]);
+        }
+        other => panic!("expected the members, got {other:?}"),
+    }
+    let mut ivan = Client::login_via_gateway(&c.file().gateway, "ivan")
+        .await
+        .unwrap();
+    ivan.join_topic("club").await.unwrap();
+    w.request(Request::Kick {
+        topic: "club".into(),
+        id: "ivan".into(),
+    });
+    assert_eq!(
+        next(&mut w).await,
+        Update::Kicked {
+            topic: "club".into(),
+            id: "ivan".into()
+        }
+    );
+    w.request(Request::Leave {
+        topic: "club".into(),
+    });
+    assert_eq!(
+        next(&mut w).await,
+        Update::Left {
+            topic: "club".into()
+        }
+    );
+
+    w.request(Request::Passwd {
+        old: "not it at all".into(),
+        new: "a new password".into(),
+        keep_devices: false,
+    });
+    match next(&mut w).await {
+        Update::Refused { what, error } => {
+            assert_eq!(what, "/passwd");
+            assert!(error.contains("AUTH_FAILED"), "{error}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    w.request(Request::Passwd {
+        old: "hanas password".into(),
+        new: "a new password".into(),
+        keep_devices: false,
+    });
+    assert_eq!(
+        next(&mut w).await,
+        Update::PasswordChanged {
+            kept_devices: false
+        }
+    );
+    let mut check = Client::connect(&c.file().msg_servers[0]).await.unwrap();
+    check
+        .sign_in("hana", "a new password", None)
+        .await
+        .expect("the new password signs in");
+
+    w.request(Request::Logout);
+    assert_eq!(next(&mut w).await, Update::LoggedOut);
+    let devices = check.devices().await.unwrap();
+    assert!(
+        devices.devices.iter().all(|d| d.device_id != device),
+        "the logged-out device is gone: {devices:?}"
+    );
+    w.stop(Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn a_kick_is_explained_and_the_kept_token_signs_in_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cluster(dir.path()).await;
+    let (mut w, device) = signed_in_worker("iris", "iris password", &c).await;
+    let mut operator = Client::connect(&c.file().msg_servers[0]).await.unwrap();
+    operator.auth("test-secret").await.unwrap();
+    operator.kick_user("iris").await.unwrap();
+    match next(&mut w).await {
+        Update::Disconnected { reason, .. } => {
+            assert!(
+                reason.contains("signed out") && reason.contains("operator"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected to be disconnected, got {other:?}"),
+    }
+    // The token is still good: back as the same device.
+    loop {
+        match next(&mut w).await {
+            Update::Connecting { .. } | Update::Disconnected { .. } => continue,
+            Update::SignedIn { device_id } => {
+                assert_eq!(device_id, device);
+                break;
+            }
+            other => panic!("expected to sign in again, got {other:?}"),
+        }
+    }
+    connected(&mut w).await;
+    w.stop(Duration::from_secs(2)).await;
 }

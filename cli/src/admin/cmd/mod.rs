@@ -10,14 +10,18 @@ use clap::Subcommand;
 
 pub mod bench;
 pub mod inspect;
+pub mod kick;
 pub mod launch;
 pub mod subscribe;
+pub mod user;
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     Launch(launch::Launch),
     Subscribe(subscribe::Subscribe),
     Inspect(inspect::Inspect),
+    User(user::User),
+    Kick(kick::Kick),
     Bench(bench::Bench),
 }
 
@@ -31,6 +35,8 @@ impl Cmd {
             Cmd::Launch(c) => c.run().await,
             Cmd::Subscribe(c) => c.run().await,
             Cmd::Inspect(c) => c.run().await,
+            Cmd::User(c) => c.run().await,
+            Cmd::Kick(c) => c.run().await,
             Cmd::Bench(c) => c.run().await,
         }
     }

@@ -9,7 +9,7 @@
 //! asked. A msg_server that cannot be reached is reported and the others still answer; when
 //! none can be, the command fails.
 
-mod text;
+pub(crate) mod text;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -89,14 +89,18 @@ impl Inspect {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(data: Value) -> Result<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(data: Value) -> Result<T> {
     serde_json::from_value(data)
         .map_err(|e| anyhow!("the msg_server's answer is not what this tool expects ({e}); is it the same fishchat version?"))
 }
 
 /// Prints `value` as JSON, or `human()` for a terminal. A closed stdout (`| head`) is no
 /// error.
-fn show(json: bool, value: &impl Serialize, human: impl FnOnce() -> String) -> Result<ExitCode> {
+pub(crate) fn show(
+    json: bool,
+    value: &impl Serialize,
+    human: impl FnOnce() -> String,
+) -> Result<ExitCode> {
     let text = if json {
         serde_json::to_string_pretty(value)? + "\n"
     } else {

@@ -2,6 +2,7 @@
 
 use super::text::*;
 use super::*;
+use fishchat_cluster::protocol::account::{AccountSummary, DeviceInfo};
 use fishchat_cluster::protocol::inspect::{ClientInfo, Location, MemberInfo, TopicInfo};
 
 fn plain(s: &str) -> String {
@@ -143,8 +144,10 @@ fn a_user_says_where_it_is_and_what_waits() {
         sessions: vec![],
         pending: 1,
         client: None,
+        account: None,
     };
     let text = plain(&user_text(&r));
+    assert!(text.contains("account       none: unclaimed"), "{text}");
     assert!(text.contains("connected at  offline\n"), "{text}");
     assert!(text.contains("inbox         1 message waiting\n"), "{text}");
     assert!(text.contains("never"), "{text}");
@@ -158,6 +161,24 @@ fn a_user_says_where_it_is_and_what_waits() {
         ..r
     };
     assert!(plain(&user_text(&r)).contains("(logged in) from 127.0.0.1:5 on 127.0.0.1:19000"));
+    let r = UserResult {
+        account: Some(AccountSummary {
+            id: "carol".into(),
+            created_at_ms: 0,
+            devices: vec![DeviceInfo {
+                device_id: "d-1".into(),
+                name: "fishchat-chat on box".into(),
+                created_at_ms: 0,
+                last_used_ms: 0,
+                current: false,
+            }],
+        }),
+        ..r
+    };
+    let text = plain(&user_text(&r));
+    assert!(text.contains("1 device"), "{text}");
+    assert!(text.contains("DEVICE  NAME"), "{text}");
+    assert!(text.contains("d-1     fishchat-chat on box"), "{text}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use anstyle::{AnsiColor, Style};
 use chrono::{Local, TimeZone};
 use fishchat_cli::table::Table;
+use fishchat_cluster::protocol::account::DeviceInfo;
 use fishchat_cluster::protocol::inspect::{Location, TopicResult, TopicsResult, UserResult};
 use serde::Serialize;
 use serde_json::Value;
@@ -13,11 +14,11 @@ const BAD: Style = AnsiColor::Red.on_default();
 const HEAD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 
-pub(super) fn paint(style: Style, text: &str) -> String {
+pub(crate) fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
 
-pub(super) fn header(s: &str) -> String {
+pub(crate) fn header(s: &str) -> String {
     paint(HEAD, s)
 }
 
@@ -152,7 +153,7 @@ pub(super) fn duration(secs: u64) -> String {
 }
 
 /// Unix milliseconds as local date and time.
-pub(super) fn time(ms: u64) -> String {
+pub(crate) fn time(ms: u64) -> String {
     match i64::try_from(ms)
         .ok()
         .and_then(|ms| Local.timestamp_millis_opt(ms).single())
@@ -219,7 +220,7 @@ pub(super) fn sessions_text(rows: &[SessionRow]) -> String {
 }
 
 /// "1 topic", "2 topics".
-pub(super) fn plural(n: u64, what: &str) -> String {
+pub(crate) fn plural(n: u64, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {
@@ -265,7 +266,7 @@ pub(super) fn places(sessions: &[Location]) -> String {
 }
 
 /// Label and value lines, labels padded to one width.
-pub(super) fn fields(rows: &[(&str, String)]) -> String {
+pub(crate) fn fields(rows: &[(&str, String)]) -> String {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter()
         .map(|(k, v)| format!("{}  {v}\n", header(&format!("{k:<width$}"))))
@@ -315,5 +316,43 @@ pub(super) fn user_text(r: &UserResult) -> String {
         )),
         None => rows.push(("last seen", paint(DIM, "never (no record)"))),
     }
-    fields(&rows)
+    match &r.account {
+        Some(a) => {
+            rows.push((
+                "account",
+                format!(
+                    "claimed {} · {}",
+                    time(a.created_at_ms),
+                    plural(a.devices.len() as u64, "device")
+                ),
+            ));
+            let mut out = fields(&rows);
+            if !a.devices.is_empty() {
+                out.push('\n');
+                out.push_str(&devices_table(&a.devices));
+            }
+            out
+        }
+        None => {
+            rows.push((
+                "account",
+                paint(DIM, "none: unclaimed, anyone may use this id"),
+            ));
+            fields(&rows)
+        }
+    }
+}
+
+/// An account's devices: never a token or a hash, only what the owner sees in /devices.
+pub(crate) fn devices_table(devices: &[DeviceInfo]) -> String {
+    let mut t = Table::new(&["DEVICE", "NAME", "CREATED", "LAST_USED"]);
+    for d in devices {
+        t.row(vec![
+            d.device_id.clone(),
+            d.name.clone(),
+            time(d.created_at_ms),
+            time(d.last_used_ms),
+        ]);
+    }
+    t.render(header)
 }
