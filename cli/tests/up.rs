@@ -153,6 +153,10 @@ async fn offline_messages_and_the_secret_survive_a_restart() {
         }
     }
     let out = first.stdout();
+    assert!(
+        out.contains("claimed (registration open)"),
+        "the summary names the default sign-in policy:\n{out}"
+    );
     for addr in std::iter::once(&file.gateway)
         .chain(&file.msg_servers)
         .chain([&file.router, &file.manager])

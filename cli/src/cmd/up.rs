@@ -157,7 +157,8 @@ impl Up {
             let _ = tokio::time::timeout(STOP_TIMEOUT, cluster.shutdown()).await;
             return Err(e).with_context(|| format!("cannot write {}", path.display()));
         }
-        print_summary(&file, &dir, &path, store_kind);
+        let accounts = format!("{} (registration {})", self.auth, self.registration);
+        print_summary(&file, &dir, &path, store_kind, &accounts);
 
         let sig = signals.recv().await;
         tracing::info!(signal = sig, "stopping");
@@ -197,7 +198,7 @@ fn role_names(msg_servers: usize) -> Vec<String> {
     names
 }
 
-fn print_summary(file: &ClusterFile, dir: &Path, path: &Path, store: &str) {
+fn print_summary(file: &ClusterFile, dir: &Path, path: &Path, store: &str, accounts: &str) {
     let mut rows = vec![("gateway".to_string(), file.gateway.clone())];
     rows.push(("manager".to_string(), file.manager.clone()));
     for (i, addr) in file.msg_servers.iter().enumerate() {
@@ -221,6 +222,7 @@ fn print_summary(file: &ClusterFile, dir: &Path, path: &Path, store: &str) {
     }
     println!();
     println!("  {:<width$}  {store}", "store");
+    println!("  {:<width$}  {accounts}", "auth");
     println!("  {:<width$}  {}", "data dir", dir.display());
     println!("  {:<width$}  {}", "cluster file", path.display());
     println!();
