@@ -69,6 +69,7 @@ pub async fn run(store: Arc<dyn Store>) {
     put_device_adds_replaces_and_needs_an_account(s).await;
     devices_are_ordered_by_creation_then_id(s).await;
     remove_device_forgets_only_that_device(s).await;
+    concurrent_device_changes_of_one_account_all_land(s).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2016,5 +2017,69 @@ pub(crate) async fn remove_device_forgets_only_that_device(store: &Arc<dyn Store
         "the same device id of another account",
         ok(check, "devices", store.devices(&other).await),
         vec![d2],
+    );
+}
+
+/// Device changes racing from several tasks on one account all land: every device put is
+/// there once, with its last write, and every device removed is gone (no change is lost to
+/// another made at the same time).
+pub(crate) async fn concurrent_device_changes_of_one_account_all_land(store: &Arc<dyn Store>) {
+    let check = "concurrent_device_changes_of_one_account_all_land";
+    const TASKS: u64 = 6;
+    const PER_TASK: u64 = 6;
+    let p = unique(check);
+    let id = format!("{p}-id");
+    ok(
+        check,
+        "create_account",
+        store
+            .create_account(&account_record(&id, "c2FsdA", 1))
+            .await,
+    );
+    // Task k puts its devices, uses each again (a replace), and removes its first one.
+    let mut tasks = Vec::new();
+    for k in 0..TASKS {
+        let (store, id) = (store.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0..PER_TASK {
+                let d = device(&format!("t{k}-d{n}"), k * PER_TASK + n, 0);
+                store.put_device(&id, &d).await?;
+                store
+                    .put_device(
+                        &id,
+                        &Device {
+                            last_used_ms: 99,
+                            ..d
+                        },
+                    )
+                    .await?;
+            }
+            store.remove_device(&id, &format!("t{k}-d0")).await
+        }));
+    }
+    for task in tasks {
+        match task.await {
+            Ok(result) => same(
+                check,
+                "remove_device from a task",
+                ok(check, "a task's device changes", result),
+                true,
+            ),
+            Err(e) => panic!("conformance check `{check}`: a task failed: {e}"),
+        }
+    }
+    let want: Vec<Device> = (0..TASKS)
+        .flat_map(|k| {
+            (1..PER_TASK).map(move |n| Device {
+                last_used_ms: 99,
+                ..device(&format!("t{k}-d{n}"), k * PER_TASK + n, 0)
+            })
+        })
+        .collect();
+    same(
+        check,
+        "devices after racing changes",
+        ok(check, "devices", store.devices(&id).await),
+        want,
     );
 }

@@ -260,6 +260,101 @@ async fn redis_keeps_invitations_message_ids_and_accounts_under_the_documented_k
     assert_eq!(left, 0, "the account and its devices are gone");
 }
 
+/// The collections and fields `store/mongo/mod.rs` documents for invitations, message ids and
+/// accounts are the ones written, and a topic stored before `InviteOnly` existed reads as
+/// open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_keeps_invitations_message_ids_and_accounts_in_the_documented_collections() {
+    use ::mongodb::bson::{doc, Document};
+    let test = "mongo_keeps_invitations_message_ids_and_accounts_in_the_documented_collections";
+    let Some(mongo) = MongoServer::start(test) else {
+        return;
+    };
+    let store = open(StoreChoice::Mongo(mongo_options(&mongo))).await;
+    let db = ::mongodb::Client::with_uri_str(mongo.url("im"))
+        .await
+        .unwrap()
+        .database("im");
+    // As JSON, so that a number compares equal whatever width the server stored it in
+    // (nx-27017 keeps small Int64s as Int32s).
+    let one = |coll: &str, filter: Document| {
+        let coll = db.collection::<Document>(coll);
+        async move {
+            coll.find_one(filter)
+                .await
+                .unwrap()
+                .map(|d| ::mongodb::bson::Bson::Document(d).into_relaxed_extjson())
+        }
+    };
+    let json = |d: Document| Some(::mongodb::bson::Bson::Document(d).into_relaxed_extjson());
+
+    db.collection::<Document>("topic_info")
+        .insert_one(doc! {
+            "_id": "old", "TopicName": "old", "CreaterID": "x", "MsgServerAddr": "h",
+            "CreatedAtMs": 1_i64, "MemberList": [{"ID": "x"}],
+        })
+        .await
+        .unwrap();
+    let old = store.topic("old").await.unwrap().unwrap();
+    assert!(
+        !old.invite_only,
+        "a topic stored without InviteOnly is open"
+    );
+    assert!(store.set_invited("old", "y", true).await.unwrap());
+    assert_eq!(
+        one("topic_invites", doc! {"TopicName": "old"})
+            .await
+            .map(|mut d| d.as_object_mut().unwrap().remove("ID")),
+        Some(Some("y".into()))
+    );
+
+    let m = StoredMessage {
+        uuid: "00000000-0000-4000-8000-000000000001".into(),
+        from: "alice".into(),
+        to: "bob".into(),
+        msg: "m".into(),
+        sent_at_ms: 1,
+    };
+    store.push(&m).await.unwrap();
+    store.ack("bob", &m.uuid).await.unwrap().unwrap();
+    assert_eq!(
+        one("message_ids", doc! {"_id": &m.uuid}).await,
+        json(doc! {"_id": &m.uuid, "FromID": "alice"}),
+        "the id outlives the ack"
+    );
+
+    let account = Account {
+        id: "carol".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at_ms: 5,
+    };
+    assert!(store.create_account(&account).await.unwrap());
+    let phone = Device {
+        device_id: "phone".into(),
+        name: "carol's phone".into(),
+        token_hash: "ab".repeat(32),
+        created_at_ms: 6,
+        last_used_ms: 7,
+    };
+    assert!(store.put_device("carol", &phone).await.unwrap());
+    assert_eq!(
+        one("accounts", doc! {"_id": "carol"}).await,
+        json(doc! {
+            "_id": "carol",
+            "AccountID": "carol",
+            "PasswordHash": &account.password_hash,
+            "CreatedAtMs": 5_i64,
+            "Devices": [{
+                "DeviceID": "phone", "Name": "carol's phone", "TokenHash": &phone.token_hash,
+                "CreatedAtMs": 6_i64, "LastUsedMs": 7_i64,
+            }],
+            "Rev": 1_i64,
+        })
+    );
+    assert!(store.delete_account("carol").await.unwrap());
+    assert_eq!(one("accounts", doc! {"_id": "carol"}).await, None);
+}
+
 /// The next topic message's (msg, from); receipts of earlier p2p messages are passed over.
 async fn next_topic(c: &mut Client) -> (String, String) {
     loop {

@@ -1,13 +1,14 @@
-//! The MongoDB backend's inboxes: a sequence number per push from `counters`, the message
-//! in `offline_msg`, and on ack a copy in `message_history` (see [`super`] for why).
+//! The MongoDB backend's inboxes: a claim of the uuid in `message_ids`, a sequence number per
+//! push from `counters`, the message in `offline_msg`, and on ack a copy in
+//! `message_history` (see [`super`] for why).
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::ReturnDocument;
 
-use super::docs::{CounterDoc, MessageDoc};
-use super::{duplicate_key, unless_duplicate, MongoStore, COUNTERS, HISTORY, INBOX};
+use super::docs::{CounterDoc, MessageDoc, MessageIdDoc};
+use super::{duplicate_key, unless_duplicate, MongoStore, COUNTERS, HISTORY, INBOX, MESSAGE_IDS};
 use crate::store::backend::to_i64;
 use crate::store::{InboxStore, StoreError, StoreResult, StoredMessage};
 
@@ -46,8 +47,13 @@ impl MongoStore {
 
 #[async_trait]
 impl InboxStore for MongoStore {
+    /// Claims first, then pushes: with no transaction, a push that fails after its claim
+    /// leaves the claim, which its retry (the same sender) finds its own.
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         let sent_at_ms = to_i64("send time", msg.sent_at_ms)?;
+        if !self.claim_message_id(&msg.uuid, &msg.from).await? {
+            return Err(StoreError::IdTaken(msg.uuid.clone()));
+        }
         let seq = self.next_seq(&msg.to).await?;
         let d = MessageDoc {
             oid: None,
@@ -63,6 +69,32 @@ impl InboxStore for MongoStore {
         // A duplicate (ToID, Uuid) is a uuid pending already: it keeps its place.
         unless_duplicate(self, "push", coll.insert_one(d)).await?;
         Ok(())
+    }
+
+    /// An insert with the uuid as `_id`; where that is a duplicate key, the owner is read
+    /// back and compared.
+    async fn claim_message_id(&self, uuid: &str, from: &str) -> StoreResult<bool> {
+        let coll = self.coll::<MessageIdDoc>(MESSAGE_IDS);
+        let claim = MessageIdDoc {
+            uuid: uuid.to_string(),
+            from: from.to_string(),
+        };
+        if unless_duplicate(self, "claim_message_id", coll.insert_one(claim)).await? {
+            return Ok(true);
+        }
+        let owner = self
+            .op(
+                "claim_message_id (owner)",
+                coll.find_one(doc! {"_id": uuid}),
+            )
+            .await?
+            .ok_or_else(|| {
+                self.corrupt(
+                    "claim_message_id",
+                    format!("message id {uuid} refused as a duplicate but not found"),
+                )
+            })?;
+        Ok(owner.from == from)
     }
 
     async fn pending(&self, id: &str) -> StoreResult<Vec<StoredMessage>> {

@@ -1,19 +1,22 @@
 //! The MongoDB backend: every store trait in one database, through the official driver.
 //!
 //! In a deployment with Redis as well (see [`super::composite`]), MongoDB is the source of
-//! truth for inboxes, topics and clients, and Redis holds only the sessions. Alone
-//! (`fishchat up --mongo URL`) it holds the sessions too.
+//! truth for inboxes, message ids, topics, clients and accounts, and Redis holds only the
+//! sessions. Alone (`fishchat up --mongo URL`) it holds the sessions too.
 //!
 //! Database `im` (or the one the URL names), collections:
 //!
 //! | collection | one document per | fields |
 //! | --- | --- | --- |
 //! | `client_info` | client | `_id` = id, `ClientID`, `ClientAddr`, `MsgServerAddr`, `Alive`, `LastSeenMs` |
-//! | `topic_info` | topic | `_id` = name, `TopicName`, `CreaterID`, `MsgServerAddr`, `CreatedAtMs`, `MemberList: [{ID}]` |
+//! | `topic_info` | topic | `_id` = name, `TopicName`, `CreaterID`, `MsgServerAddr`, `CreatedAtMs`, `InviteOnly` (absent: false), `MemberList: [{ID}]` |
+//! | `topic_invites` | invitation | `TopicName`, `ID`; unique on both |
 //! | `session_info` | connection | `ClientID`, `MsgServerAddr`, `Conn`; unique on all three |
 //! | `offline_msg` | pending message | `ToID`, `Seq`, `Uuid`, `FromID`, `Msg`, `SentAtMs`; unique on (`ToID`, `Uuid`) |
 //! | `message_history` | acked message | as `offline_msg`, same `_id`, plus `AckedAtMs` |
 //! | `counters` | inbox | `_id` = `offline_msg:<id>`, `Seq` |
+//! | `message_ids` | message id, for good | `_id` = uuid, `FromID` |
+//! | `accounts` | account | `_id` = id, `AccountID`, `PasswordHash`, `CreatedAtMs`, `Devices: [{DeviceID, Name, TokenHash, CreatedAtMs, LastUsedMs}]`, `Rev` |
 //!
 //! Inbox order without transactions: each push first takes the receiver's next sequence
 //! number with one atomic `findOneAndUpdate {$inc: {Seq: 1}}` (upserted) on `counters`, then
@@ -27,8 +30,19 @@
 //! not copy it twice), then deletes it from `offline_msg`; of two devices acking at once, only
 //! the one whose delete removed it hears the message back.
 //!
+//! A push first claims its uuid in `message_ids` (an insert; on a duplicate key, the owner is
+//! read and compared), and pushes only where the claim holds. Claiming is idempotent for one
+//! sender, so a push that fails after its claim is simply retried; the claim is never undone
+//! (ids are kept for good). Invitations are documents of their own rather than an array in
+//! the topic (topics stored before invitations have none, and not every MongoDB-wire server
+//! makes one on `$addToSet`), written after a check that the topic exists: topics are never
+//! deleted, so that check cannot go stale. An
+//! account's devices live in its document, so deleting it deletes them in the same write; how
+//! they change without a transaction is in [`accounts`].
+//!
 //! Only plain CRUD, upserts, indexes and sorts are used: no transactions, no change streams.
 
+mod accounts;
 mod docs;
 mod inbox;
 
@@ -43,7 +57,7 @@ use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use serde::de::DeserializeOwned;
 
-use docs::{ClientDoc, MemberDoc, SessionDoc, TopicDoc};
+use docs::{ClientDoc, InviteDoc, MemberDoc, SessionDoc, TopicDoc};
 
 use super::backend::{bounded, redact_url, to_i64, BackendTimeouts};
 use super::{
@@ -100,6 +114,9 @@ const SESSIONS: &str = "session_info";
 const INBOX: &str = "offline_msg";
 const HISTORY: &str = "message_history";
 const COUNTERS: &str = "counters";
+const TOPIC_INVITES: &str = "topic_invites";
+const MESSAGE_IDS: &str = "message_ids";
+const ACCOUNTS: &str = "accounts";
 
 impl MongoStore {
     /// Connects, checks that the server answers and makes the indexes, within
@@ -169,6 +186,10 @@ impl MongoStore {
                 ),
             ),
             (SESSIONS, index(doc! {"MsgServerAddr": 1}, "server", false)),
+            (
+                TOPIC_INVITES,
+                index(doc! {"TopicName": 1, "ID": 1}, "topic_id", true),
+            ),
         ];
         for (coll, model) in wanted {
             bounded(
@@ -309,6 +330,7 @@ impl TopicStore for MongoStore {
             creator: topic.creator.clone(),
             home: topic.home.clone(),
             created_at_ms: to_i64("topic creation time", topic.created_at_ms)?,
+            invite_only: topic.invite_only,
             members: vec![MemberDoc {
                 id: topic.creator.clone(),
             }],
@@ -376,6 +398,74 @@ impl TopicStore for MongoStore {
         members.sort();
         members.dedup();
         Ok(members)
+    }
+
+    async fn remove_member(&self, topic: &str, id: &str) -> StoreResult<bool> {
+        let coll = self.coll::<Document>(TOPICS);
+        let r = self
+            .op(
+                "remove_member",
+                coll.update_one(
+                    doc! {"_id": topic},
+                    doc! {"$pull": {"MemberList": {"ID": id}}},
+                ),
+            )
+            .await?;
+        if r.matched_count == 0 {
+            return Err(StoreError::NoSuchTopic(topic.to_string()));
+        }
+        Ok(r.modified_count > 0)
+    }
+
+    async fn set_invited(&self, topic: &str, id: &str, invited: bool) -> StoreResult<bool> {
+        self.topic_exists("set_invited", topic).await?;
+        let coll = self.coll::<InviteDoc>(TOPIC_INVITES);
+        let invite = InviteDoc {
+            topic: topic.to_string(),
+            id: id.to_string(),
+        };
+        if invited {
+            // The unique (TopicName, ID) index refuses a second invitation.
+            unless_duplicate(self, "set_invited", coll.insert_one(invite)).await
+        } else {
+            let r = self
+                .op(
+                    "set_invited",
+                    coll.delete_one(doc! {"TopicName": topic, "ID": id}),
+                )
+                .await?;
+            Ok(r.deleted_count > 0)
+        }
+    }
+
+    async fn invited(&self, topic: &str) -> StoreResult<Vec<String>> {
+        self.topic_exists("invited", topic).await?;
+        let docs: Vec<InviteDoc> = self
+            .find_all("invited", TOPIC_INVITES, doc! {"TopicName": topic})
+            .await?;
+        let mut ids: Vec<String> = docs.into_iter().map(|d| d.id).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+}
+
+impl MongoStore {
+    /// `NoSuchTopic` unless `topic` exists. Topics are never deleted, so a write made after
+    /// this check still finds its topic there.
+    async fn topic_exists(&self, what: &str, topic: &str) -> StoreResult<()> {
+        let coll = self.coll::<Document>(TOPICS);
+        let found = self
+            .op(
+                what,
+                coll.find_one(doc! {"_id": topic})
+                    .projection(doc! {"_id": 1}),
+            )
+            .await?;
+        match found {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NoSuchTopic(topic.to_string())),
+        }
     }
 }
 
