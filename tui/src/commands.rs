@@ -114,7 +114,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         names: &["passwd"],
         usage: "/passwd [keep-devices]",
-        help: "change your password (asked here, hidden); signs your other devices out unless keep-devices",
+        help: "change your password (typed hidden); other devices sign out unless keep-devices",
     },
     CommandHelp {
         names: &["logout"],

@@ -90,7 +90,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             token_file: &token_file,
             password: opts.password,
         },
-        &mut signin::Terminal,
+        &mut signin::Terminal::new(),
     )
     .await?;
     tracing::info!(login = ?start.login, "signed in");

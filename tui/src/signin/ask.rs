@@ -14,7 +14,30 @@ pub trait Ask {
 }
 
 /// The terminal: lines on stderr, passwords from `/dev/tty` without echo.
-pub struct Terminal;
+pub struct Terminal {
+    /// Ctrl+C at the prompt: `rpassword` raises SIGINT while the terminal is still in raw
+    /// mode. With a handler installed the process is not killed there, the prompt ends
+    /// (`Interrupted`) and puts the terminal back as it was.
+    #[cfg(unix)]
+    _interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Terminal {
+    /// Must be made on the tokio runtime (it installs the SIGINT handler).
+    pub fn new() -> Terminal {
+        Terminal {
+            #[cfg(unix)]
+            _interrupt: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .ok(),
+        }
+    }
+}
+
+impl Default for Terminal {
+    fn default() -> Terminal {
+        Terminal::new()
+    }
+}
 
 impl Ask for Terminal {
     fn say(&mut self, line: &str) {

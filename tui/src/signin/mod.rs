@@ -66,11 +66,17 @@ pub async fn sign_in(req: SignIn<'_>, ask: &mut dyn Ask) -> Result<Start> {
     if let Some(token) = kept {
         match with_token(&req, &token).await? {
             Some(start) => return Ok(start),
-            None => ask.say(&format!(
-                "The kept sign-in of {} is no longer accepted (this device was signed out); \
-                 sign in again.",
-                req.id
-            )),
+            None => {
+                ask.say(&format!(
+                    "The kept sign-in of {} is no longer accepted (this device was signed out); \
+                     sign in again.",
+                    req.id
+                ));
+                // Whatever comes next (a new sign-in, or going on unclaimed), it is of no use.
+                if let Err(e) = req.token_file.remove() {
+                    tracing::warn!(error = %e, "cannot delete a refused token");
+                }
+            }
         }
     }
     let status = account_status(&req).await?;
@@ -229,6 +235,9 @@ async fn with_password(req: &SignIn<'_>, ask: &mut dyn Ask) -> Result<Start> {
 /// Reads a password; the error says how else to give one.
 fn read(ask: &mut dyn Ask, prompt: &str) -> Result<String> {
     ask.password(prompt).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            return anyhow!("interrupted at the password prompt; nothing was changed");
+        }
         anyhow!(
             "cannot ask for the password: {e}; where there is no terminal, give it with \
              --password-file FILE or $FISHCHAT_PASSWORD"

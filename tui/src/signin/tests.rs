@@ -215,6 +215,15 @@ async fn a_refused_token_asks_for_the_password_again_and_is_replaced() {
     other.sign_in("dave", "daves password", None).await.unwrap();
     other.revoke(&old_device).await.unwrap();
 
+    // Three wrong passwords: no way in, and the refused token is gone all the same.
+    let mut ask = Script::answering(&["x", "y", "z"]);
+    run("dave", &c, &tokens, None, &mut ask)
+        .await
+        .err()
+        .expect("three wrong passwords");
+    assert_eq!(tokens.read().unwrap(), None, "the refused token is deleted");
+    tokens.write(&old_token).unwrap();
+
     let mut ask = Script::answering(&["daves password"]);
     let again = run("dave", &c, &tokens, None, &mut ask).await.unwrap();
     assert!(ask.said[0].contains("no longer accepted"), "{:?}", ask.said);
