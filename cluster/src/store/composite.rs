@@ -199,6 +199,9 @@ impl AccountStore for CompositeStore {
     async fn put_device(&self, id: &str, device: &Device) -> StoreResult<bool> {
         self.accounts.put_device(id, device).await
     }
+    async fn touch_device(&self, id: &str, device_id: &str, at_ms: u64) -> StoreResult<bool> {
+        self.accounts.touch_device(id, device_id, at_ms).await
+    }
     async fn devices(&self, id: &str) -> StoreResult<Vec<Device>> {
         self.accounts.devices(id).await
     }

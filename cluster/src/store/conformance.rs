@@ -69,7 +69,9 @@ pub async fn run(store: Arc<dyn Store>) {
     put_device_adds_replaces_and_needs_an_account(s).await;
     devices_are_ordered_by_creation_then_id(s).await;
     remove_device_forgets_only_that_device(s).await;
+    touch_device_changes_only_a_present_devices_last_use(s).await;
     concurrent_device_changes_of_one_account_all_land(s).await;
+    touch_device_racing_remove_never_brings_it_back(s).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2082,4 +2084,207 @@ pub(crate) async fn concurrent_device_changes_of_one_account_all_land(store: &Ar
         ok(check, "devices", store.devices(&id).await),
         want,
     );
+}
+
+/// `touch_device` sets the `last_used_ms` of a device the account has, and nothing else of
+/// it; false, changing nothing and adding nothing, for a device removed, for one never added,
+/// for an id without an account and after `delete_account`.
+pub(crate) async fn touch_device_changes_only_a_present_devices_last_use(store: &Arc<dyn Store>) {
+    let check = "touch_device_changes_only_a_present_devices_last_use";
+    let p = unique(check);
+    let (id, other) = (format!("{p}-id"), format!("{p}-other"));
+    same(
+        check,
+        "touch_device without an account",
+        ok(
+            check,
+            "touch_device",
+            store.touch_device(&id, "phone", 5).await,
+        ),
+        false,
+    );
+    for a in [&id, &other] {
+        ok(
+            check,
+            "create_account",
+            store.create_account(&account_record(a, "c2FsdA", 1)).await,
+        );
+    }
+    let (phone, laptop, tablet) = (
+        device("phone", 10, 10),
+        device("laptop", 20, 20),
+        device("tablet", 30, 30),
+    );
+    for d in [&phone, &laptop, &tablet] {
+        ok(check, "put_device", store.put_device(&id, d).await);
+    }
+    // The same device id under another account, which must not see the touch.
+    ok(check, "put_device", store.put_device(&other, &phone).await);
+
+    same(
+        check,
+        "touch_device of a present device",
+        ok(
+            check,
+            "touch_device",
+            store.touch_device(&id, "phone", 1_700_000_000_123).await,
+        ),
+        true,
+    );
+    // Above 2^53: a backend that passes the number through a double loses its last digit.
+    let late = (1 << 53) + 1;
+    same(
+        check,
+        "touch_device of a present device, a late time",
+        ok(
+            check,
+            "touch_device",
+            store.touch_device(&id, "laptop", late).await,
+        ),
+        true,
+    );
+    let touched_phone = Device {
+        last_used_ms: 1_700_000_000_123,
+        ..phone.clone()
+    };
+    let touched_laptop = Device {
+        last_used_ms: late,
+        ..laptop.clone()
+    };
+    same(
+        check,
+        "devices after touch_device",
+        ok(check, "devices", store.devices(&id).await),
+        vec![
+            touched_phone.clone(),
+            touched_laptop.clone(),
+            tablet.clone(),
+        ],
+    );
+    same(
+        check,
+        "devices of another account with the same device id",
+        ok(check, "devices", store.devices(&other).await),
+        vec![phone.clone()],
+    );
+
+    same(
+        check,
+        "touch_device of a device never added",
+        ok(
+            check,
+            "touch_device",
+            store.touch_device(&id, "watch", 40).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "remove_device",
+        ok(
+            check,
+            "remove_device",
+            store.remove_device(&id, "tablet").await,
+        ),
+        true,
+    );
+    same(
+        check,
+        "touch_device of a removed device",
+        ok(
+            check,
+            "touch_device",
+            store.touch_device(&id, "tablet", 50).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "devices after touching a removed device and one never added",
+        ok(check, "devices", store.devices(&id).await),
+        vec![touched_phone, touched_laptop],
+    );
+
+    same(
+        check,
+        "delete_account",
+        ok(check, "delete_account", store.delete_account(&id).await),
+        true,
+    );
+    same(
+        check,
+        "touch_device after delete_account",
+        ok(
+            check,
+            "touch_device",
+            store.touch_device(&id, "phone", 60).await,
+        ),
+        false,
+    );
+    same(
+        check,
+        "devices after touching a deleted account's device",
+        ok(check, "devices", store.devices(&id).await),
+        vec![],
+    );
+    same(
+        check,
+        "account after touching a deleted account's device",
+        ok(check, "account", store.account(&id).await),
+        None,
+    );
+}
+
+/// Sign-ins touching a device while it is removed: whichever order they land in, the device
+/// is gone afterwards (a touch landing after the remove never adds it back), and the
+/// account's other device is untouched.
+pub(crate) async fn touch_device_racing_remove_never_brings_it_back(store: &Arc<dyn Store>) {
+    let check = "touch_device_racing_remove_never_brings_it_back";
+    const ROUNDS: u64 = 4;
+    const TOUCHES: u64 = 6;
+    let p = unique(check);
+    let id = format!("{p}-id");
+    ok(
+        check,
+        "create_account",
+        store
+            .create_account(&account_record(&id, "c2FsdA", 1))
+            .await,
+    );
+    let keep = device("keep", 1, 1);
+    ok(check, "put_device", store.put_device(&id, &keep).await);
+    for round in 0..ROUNDS {
+        let name = format!("d{round}");
+        ok(
+            check,
+            "put_device",
+            store.put_device(&id, &device(&name, 10 + round, 0)).await,
+        );
+        let mut tasks = Vec::new();
+        // The remove is started in the middle of the touches.
+        for t in 0..TOUCHES {
+            let (s, i, n) = (store.clone(), id.clone(), name.clone());
+            tasks.push(tokio::spawn(async move {
+                s.touch_device(&i, &n, 100 + t).await
+            }));
+            if t == TOUCHES / 2 {
+                let (s, i, n) = (store.clone(), id.clone(), name.clone());
+                tasks.push(tokio::spawn(async move { s.remove_device(&i, &n).await }));
+            }
+        }
+        for task in tasks {
+            match task.await {
+                Ok(result) => {
+                    ok(check, "a touch or the remove", result);
+                }
+                Err(e) => panic!("conformance check `{check}`: a task failed: {e}"),
+            }
+        }
+        same(
+            check,
+            "devices after touches racing a remove",
+            ok(check, "devices", store.devices(&id).await),
+            vec![keep.clone()],
+        );
+    }
 }

@@ -238,6 +238,10 @@ pub trait AccountStore: Send + Sync {
     /// Adds the device, or replaces the one with its `device_id`; `Ok(false)`, and no
     /// change, where there is no such account.
     async fn put_device(&self, id: &str, device: &Device) -> StoreResult<bool>;
+    /// Notes that the device signed in at `at_ms` (its `last_used_ms`), where the account still
+    /// has it: `Ok(false)`, and no change, where the account or the device is gone (revoked,
+    /// logged out, deleted), so a sign-in racing a revoke never brings the device back.
+    async fn touch_device(&self, id: &str, device_id: &str, at_ms: u64) -> StoreResult<bool>;
     /// The account's devices, ordered by `created_at_ms` then `device_id`; none where there
     /// is no such account.
     async fn devices(&self, id: &str) -> StoreResult<Vec<Device>>;

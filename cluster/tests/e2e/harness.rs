@@ -381,6 +381,10 @@ impl AccountStore for Switchable {
         self.check()?;
         self.inner.put_device(id, device).await
     }
+    async fn touch_device(&self, id: &str, device_id: &str, at_ms: u64) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.touch_device(id, device_id, at_ms).await
+    }
     async fn devices(&self, id: &str) -> StoreResult<Vec<Device>> {
         self.check()?;
         self.inner.devices(id).await

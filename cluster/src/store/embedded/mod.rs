@@ -444,6 +444,14 @@ impl AccountStore for EmbeddedStore {
             .await
     }
 
+    async fn touch_device(&self, id: &str, device_id: &str, at_ms: u64) -> StoreResult<bool> {
+        let (id, device_id) = (id.to_owned(), device_id.to_owned());
+        self.write("touch_device", move |t| {
+            t.touch_device(&id, &device_id, at_ms)
+        })
+        .await
+    }
+
     async fn devices(&self, id: &str) -> StoreResult<Vec<Device>> {
         let what = "devices";
         let mut devices: Vec<Device> = self.read(what, |txn| {

@@ -366,6 +366,28 @@ impl<'txn> Tables<'txn> {
         Ok(true)
     }
 
+    /// Rewrites the device's `last_used_ms` only where `(id, device_id)` is stored, read in
+    /// this same write transaction: a device removed (or an account deleted) before it is
+    /// never written back.
+    pub(super) fn touch_device(
+        &mut self,
+        id: &str,
+        device_id: &str,
+        at_ms: u64,
+    ) -> StoreResult<bool> {
+        let what = "touch_device";
+        let mut device: Device = match self.devices.get((id, device_id)).ctx(what)? {
+            Some(record) => decode(what, record.value())?,
+            None => return Ok(false),
+        };
+        device.last_used_ms = at_ms;
+        let record = encode(what, &device)?;
+        self.devices
+            .insert((id, device_id), record.as_slice())
+            .ctx(what)?;
+        Ok(true)
+    }
+
     pub(super) fn remove_device(&mut self, id: &str, device_id: &str) -> StoreResult<bool> {
         let what = "remove_device";
         Ok(self.devices.remove((id, device_id)).ctx(what)?.is_some())

@@ -19,6 +19,7 @@ use rand::Rng;
 
 use super::docs::{AccountDoc, DeviceDoc, DevicesDoc};
 use super::{unless_duplicate, MongoStore, ACCOUNTS};
+use crate::store::backend::to_i64;
 use crate::store::{Account, AccountStore, Device, StoreError, StoreResult};
 
 /// How often a device change reads again after losing a race, before it gives up as
@@ -157,6 +158,23 @@ impl AccountStore for MongoStore {
             devices.retain(|d| d.device_id != new.device_id);
             devices.push(new.clone());
             true
+        })
+        .await
+    }
+
+    /// Changes only a device that is there, never adding one: where a removal (or the
+    /// account's deletion) came first, nothing is written; where it comes between the read and
+    /// the write, `Rev` has moved and the next read no longer finds the device.
+    async fn touch_device(&self, id: &str, device_id: &str, at_ms: u64) -> StoreResult<bool> {
+        let at_ms = to_i64("device last use time", at_ms)?;
+        self.change_devices("touch_device", id, |devices| {
+            match devices.iter_mut().find(|d| d.device_id == device_id) {
+                Some(device) => {
+                    device.last_used_ms = at_ms;
+                    true
+                }
+                None => false,
+            }
         })
         .await
     }

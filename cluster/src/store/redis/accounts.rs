@@ -9,7 +9,12 @@ use async_trait::async_trait;
 
 use super::layout::{account_from_hash, account_to_hash, to_json, DeviceJson, PASSWORD_HASH};
 use super::RedisStore;
-use crate::store::{Account, AccountStore, Device, StoreResult};
+use crate::store::{Account, AccountStore, Device, StoreError, StoreResult};
+
+/// How often `touch_device` reads again after the device changed under it, before it gives up
+/// as unavailable. Each change it lost to was a whole write to that one device (a sign-in, a
+/// revocation), so this seldom loops even once.
+const TOUCH_ATTEMPTS: u32 = 16;
 
 impl RedisStore {
     fn account_from(
@@ -85,6 +90,37 @@ impl AccountStore for RedisStore {
             .arg(to_json(&DeviceJson::from(device)));
         let put: i64 = self.script("put_device", call).await?;
         Ok(put == 1)
+    }
+
+    /// A compare-and-set: reads the device's JSON, and writes it back with the new
+    /// `last_used_ms` in one script that checks the account, the device and that JSON are
+    /// still what was read (so the JSON is decoded and encoded here, in serde's hands, not in
+    /// Lua, whose numbers are doubles). Where it changed between, reads again.
+    async fn touch_device(&self, id: &str, device_id: &str, at_ms: u64) -> StoreResult<bool> {
+        let what = "touch_device";
+        for _ in 0..TOUCH_ATTEMPTS {
+            let mut cmd = redis::cmd("HGET");
+            cmd.arg(self.keys.account_devices(id)).arg(device_id);
+            let Some(read): Option<String> = self.run(what, cmd).await? else {
+                return Ok(false);
+            };
+            let mut device = self.decode::<DeviceJson>(what, &read).map(Device::from)?;
+            device.last_used_ms = at_ms;
+            let mut call = self.scripts.touch_device.key(self.keys.account(id));
+            call.key(self.keys.account_devices(id))
+                .arg(device_id)
+                .arg(&read)
+                .arg(to_json(&DeviceJson::from(&device)));
+            match self.script::<i64>(what, call).await? {
+                1 => return Ok(true),
+                0 => return Ok(false),
+                _ => {}
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "{}: {what}: device {device_id:?} of {id:?} kept changing; try again",
+            self.name
+        )))
     }
 
     async fn devices(&self, id: &str) -> StoreResult<Vec<Device>> {

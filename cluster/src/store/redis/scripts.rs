@@ -16,6 +16,7 @@ pub(super) struct Scripts {
     pub(super) set_password: Script,
     pub(super) delete_account: Script,
     pub(super) put_device: Script,
+    pub(super) touch_device: Script,
 }
 
 impl Scripts {
@@ -126,6 +127,21 @@ impl Scripts {
                 r"
                 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
                 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+                return 1
+                ",
+            ),
+            // KEYS[1] account hash, KEYS[2] its devices; ARGV[1] device id, ARGV[2] the
+            // device JSON as read, ARGV[3] the JSON to write. Writes only over the very JSON
+            // read, so it never adds a device: 0: no such account or device (nothing
+            // written); -1: the device changed since it was read (nothing written; read
+            // again); 1: written.
+            touch_device: Script::new(
+                r"
+                if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+                local d = redis.call('HGET', KEYS[2], ARGV[1])
+                if not d then return 0 end
+                if d ~= ARGV[2] then return -1 end
+                redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
                 return 1
                 ",
             ),
