@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 pub const ENV: &str = "FISHCHAT_PASSWORD";
 
 /// The shortest password the cluster takes (checked here too, to ask again at once).
-pub const MIN_CHARS: usize = 8;
+pub use fishchat_cluster::protocol::command::MIN_PASSWORD_CHARS as MIN_CHARS;
 
 /// The first line of `path`, without its line ending.
 pub fn from_file(path: &Path) -> Result<String> {

@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 pub struct Busy;
 
 /// The shortest password taken, in characters.
-pub const MIN_LEN: usize = 8;
+pub use crate::protocol::command::MIN_PASSWORD_CHARS as MIN_LEN;
 
 /// The hashing pool.
 #[derive(Clone)]

@@ -15,9 +15,7 @@ use crate::net::{Request, Update};
 use super::editing::edit;
 use super::state::{now_ms, Account, App, Mode, PasswordChange, PasswordStep};
 
-/// The shortest password the cluster takes (its rule, checked here first so that a short
-/// one is caught before the old one is sent).
-const MIN_PASSWORD_CHARS: usize = 8;
+use fishchat_cluster::protocol::command::MIN_PASSWORD_CHARS;
 
 impl App {
     /// Carries out an account or topic command; false where `cmd` is not one.

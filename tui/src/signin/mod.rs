@@ -32,8 +32,7 @@ use crate::worker::{self, Login, Target};
 
 /// Wrong passwords allowed at the prompt before giving up.
 const TRIES: usize = 3;
-/// The shortest password the cluster takes.
-const MIN_PASSWORD_CHARS: usize = 8;
+use fishchat_cluster::protocol::command::MIN_PASSWORD_CHARS;
 
 /// Who signs in, where, and how the device is called.
 #[derive(Debug)]

@@ -14,6 +14,10 @@ fn s(v: &str) -> String {
 /// The longest password taken, in bytes: hashing cost must not grow with what a client sends.
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
+/// The shortest password the cluster takes, in characters (a msg_server refuses a shorter
+/// one with `BAD_ARGS`; clients check it first, to ask again at once).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
 /// A password or a device token: not empty, and not over [`MAX_PASSWORD_LEN`].
 fn secret(a: &mut Args, name: &str) -> Result<String, CommandError> {
     let v = a.text(name)?;

@@ -33,7 +33,7 @@ use super::error_code::ErrorCode;
 use super::message::{P2pMessage, TopicMessage};
 use args::Args;
 
-pub use account::MAX_PASSWORD_LEN;
+pub use account::{MAX_PASSWORD_LEN, MIN_PASSWORD_CHARS};
 
 /// Ids and topic names: at most this many bytes.
 pub const MAX_NAME_LEN: usize = 256;
