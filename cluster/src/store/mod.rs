@@ -102,7 +102,7 @@ pub struct Device {
     pub device_id: String,
     /// What the client called it.
     pub name: String,
-    /// The token's SHA-256, hex: the token itself is shown once, to the client, and never
+    /// The token's SHA-256, URL-safe base64: the token itself is shown once, to the client, and never
     /// kept.
     pub token_hash: String,
     /// Unix milliseconds of the password sign-in that made it.
