@@ -651,7 +651,7 @@ async fn signed_out(c: &mut Client) -> String {
     loop {
         match next_event(c).await {
             Some(Event::Error {
-                code: ErrorCode::AuthRequired,
+                code: ErrorCode::SignedOut,
                 detail,
             }) => return detail,
             Some(Event::Closed { reason }) => panic!("closed without being told why: {reason}"),

@@ -153,14 +153,23 @@ impl Limiter {
     }
 }
 
-/// Forgets the keys past [`Policy::forget`]; where that frees too little, the stalest half.
+/// Forgets the keys past [`Policy::forget`]; where that frees too little, the stalest half
+/// of those not barred now. A barred key is never forgotten before its delay ends, so a
+/// flood of other keys cannot lift a bar.
 fn prune(entries: &mut HashMap<String, Entry>, p: Policy, now: Instant) {
     entries.retain(|_, e| now.duration_since(e.last_failure) <= p.forget);
     if entries.len() >= p.capacity {
-        let mut ages: Vec<Instant> = entries.values().map(|e| e.last_failure).collect();
+        let mut ages: Vec<Instant> = entries
+            .values()
+            .filter(|e| e.barred_until <= now)
+            .map(|e| e.last_failure)
+            .collect();
+        if ages.is_empty() {
+            return;
+        }
         ages.sort_unstable();
         let cut = ages[ages.len() / 2];
-        entries.retain(|_, e| e.last_failure > cut);
+        entries.retain(|_, e| e.barred_until > now || e.last_failure > cut);
     }
 }
 
@@ -232,13 +241,23 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_bounded() {
+    fn keys_are_bounded_and_a_bar_outlives_a_flood_of_other_keys() {
         let l = Limiter::new(P);
         let t = Instant::now();
+        for _ in 0..6 {
+            l.failed("victim", t);
+        }
+        let barred_for = P.delay(6);
+        assert!(l.check("victim", t).is_err());
         for i in 0..100 {
             l.failed(&format!("k{i}"), t + Duration::from_millis(i));
         }
-        assert!(l.len() <= P.capacity, "{} keys kept", l.len());
-        assert!(l.check("k99", t + Duration::from_millis(99)).is_ok());
+        // The bar and the unbarred keys cap the table: a few over only while bars last.
+        assert!(l.len() <= P.capacity + 1, "{} keys kept", l.len());
+        assert!(
+            l.check("victim", t + Duration::from_millis(100)).is_err(),
+            "a flood of other keys lifted the bar"
+        );
+        assert!(l.check("victim", t + barred_for).is_ok());
     }
 }

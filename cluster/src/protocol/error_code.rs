@@ -38,10 +38,14 @@ pub enum ErrorCode {
     NoSuchDevice,
     /// No account by that id.
     NoSuchAccount,
+    /// This session was ended, just before its connection closes: its device was revoked or
+    /// logged out, the password changed, the account deleted, the id claimed, or an operator
+    /// kicked it. The detail says which.
+    SignedOut,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownCmd,
         ErrorCode::BadArgs,
@@ -58,6 +62,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::NoSuchDevice,
         ErrorCode::NoSuchAccount,
+        ErrorCode::SignedOut,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +83,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::NoSuchDevice => "NO_SUCH_DEVICE",
             ErrorCode::NoSuchAccount => "NO_SUCH_ACCOUNT",
+            ErrorCode::SignedOut => "SIGNED_OUT",
         }
     }
 }

@@ -72,7 +72,7 @@ async fn signed_out(client: &mut Client) -> String {
     loop {
         match client.next_event_within(WAIT).await {
             Ok(Event::Error { code, detail }) => {
-                assert_eq!(code, ErrorCode::AuthRequired, "{detail}");
+                assert_eq!(code, ErrorCode::SignedOut, "{detail}");
                 told = Some(detail);
             }
             Ok(Event::Closed { .. }) | Err(ClientError::Closed) => {
@@ -425,7 +425,17 @@ async fn operators_reset_delete_and_kick() {
     signed_out(&mut bob).await;
     assert!(user(&c, "bob").await.account.is_some());
 
+    // Something waits for bob when the account goes: it is not handed on.
+    let mut alice = login(&c, 0, "alice").await;
+    alice.sender().send_p2p("bob", "for the old bob").unwrap();
+    alice.sync().await.unwrap();
+    assert_eq!(user(&c, "bob").await.pending, 1);
     op.user_del("bob").await.unwrap();
+    assert_eq!(
+        user(&c, "bob").await.pending,
+        0,
+        "the deleted account's inbox is emptied"
+    );
     refused(op.user_del("bob").await, ErrorCode::NoSuchAccount);
     assert!(user(&c, "bob").await.account.is_none());
     connect(&c, 0)
@@ -495,4 +505,62 @@ async fn a_message_id_belongs_to_its_sender() {
         .send(&send("alice", "carol", "from alice again"))
         .unwrap();
     assert_eq!(alice.sync().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn accounts_need_the_cluster_secret() {
+    use fishchat_cluster::config::MsgServerConfig;
+    use tokio_util::sync::CancellationToken;
+    let dir = tempfile::tempdir().unwrap();
+    let store: std::sync::Arc<dyn fishchat_cluster::store::Store> = std::sync::Arc::new(
+        fishchat_cluster::store::EmbeddedStore::open(
+            &dir.path().join("store.redb"),
+            Default::default(),
+        )
+        .unwrap(),
+    );
+    // Claimed (the default) without a secret: refused at start, naming the fix.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = fishchat_cluster::roles::msg_server::run(
+        listener,
+        MsgServerConfig::default(),
+        store.clone(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("needs the cluster secret"),
+        "{err}"
+    );
+
+    // Open, without a secret: it runs, and no connection is an operator.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let cfg = MsgServerConfig {
+        auth: AuthPolicy::Open,
+        ..MsgServerConfig::default()
+    };
+    let stop = CancellationToken::new();
+    let server = tokio::spawn(fishchat_cluster::roles::msg_server::run(
+        listener,
+        cfg,
+        store,
+        stop.clone(),
+    ));
+    let mut anyone = Client::connect(&addr).await.unwrap();
+    // Subscribing needs no secret here, as in the original ...
+    anyone
+        .request(&Command::SubscribeChannel {
+            channel: "/sysctrl/send".into(),
+            subscriber: "x".into(),
+            secret: None,
+        })
+        .await
+        .unwrap();
+    // ... but that makes nobody an operator.
+    let detail = refused(anyone.user_add("bob", PASSWORD).await, ErrorCode::Forbidden);
+    assert!(detail.contains("no cluster secret"), "{detail}");
+    stop.cancel();
+    server.await.unwrap().unwrap();
 }

@@ -318,9 +318,9 @@ impl<'a> Session<'a> {
             // The server is about to close the connection: the worker says why once the
             // next login shows whether it is for good.
             Event::Error {
-                code: ErrorCode::AuthRequired,
+                code: ErrorCode::SignedOut,
                 detail,
-            } if detail.starts_with("signed out") => {
+            } => {
                 tracing::info!(%detail, "signed out by the server");
                 self.signed_out = Some(detail);
             }

@@ -10,6 +10,7 @@
 //! id just claimed) also ends its sessions, here and, through the router, everywhere
 //! ([`end_everywhere`]).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use crate::auth::{token, Busy, Passwords};
 use crate::protocol::account::{DeviceInfo, DeviceList};
 use crate::protocol::events::now_ms;
 use crate::protocol::{Channel, Command, ErrorCode, LevelFrames, Registration, SessionFilter};
-use crate::store::{Account, Device};
+use crate::store::{Account, Device, InboxOp};
 
 /// How long a session that is being ended has to take what was queued for it.
 const END_GRACE: Duration = Duration::from_secs(2);
@@ -38,6 +39,20 @@ pub(crate) fn device_info(d: &Device, current: Option<&str>) -> DeviceInfo {
         last_used_ms: d.last_used_ms,
         current: current == Some(d.device_id.as_str()),
     }
+}
+
+/// An operator's (or a router's) connection: the cluster has a secret and this connection
+/// presented it. Without a secret nobody is one, so that no stranger resets a password.
+fn require_operator(server: &Server, peer: &Peer, cmd: &str) -> Result<(), Reject> {
+    if server.cfg.common.secret.is_none() {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!(
+                "{cmd} is for operators, and this msg_server has no cluster secret to tell them by"
+            ),
+        ));
+    }
+    peer.require_internal(cmd)
 }
 
 fn busy(_: Busy) -> Reject {
@@ -82,7 +97,9 @@ pub(crate) async fn register(
     id: String,
     password: String,
 ) -> Result<(), Reject> {
-    if server.cfg.registration == Registration::Closed && !peer.internal {
+    if server.cfg.registration == Registration::Closed
+        && require_operator(server, peer, "REGISTER").is_err()
+    {
         return Err(Reject::new(
             ErrorCode::Forbidden,
             "registration is closed on this cluster: an operator makes accounts (fishchat-admin user add)",
@@ -133,8 +150,17 @@ async fn create(server: &Server, id: &str, password: String) -> Result<(), Rejec
     Ok(())
 }
 
+/// The most devices an account keeps: a password sign-in past it forgets the one used
+/// longest ago, so that sign-ins cannot grow an account without end.
+const MAX_DEVICES: usize = 100;
+
 /// `LOGIN [id, credential, device_name?]`: signs in with a device token or a password,
 /// answers `LOGIN_OK [id, device_id, token]`, then replays the inbox as `SEND_CLIENT_ID` does.
+///
+/// A sign-in can race what takes the right away (a `REVOKE`, a `PASSWD`, a deleted account):
+/// a token's device is only touched where it still exists, and once the session is
+/// registered (where an ending would find it) the device and the password are checked again;
+/// where either changed meanwhile the sign-in is undone and fails.
 pub(crate) async fn login(
     server: &Arc<Server>,
     peer: &mut Peer,
@@ -151,56 +177,25 @@ pub(crate) async fn login(
             ),
         ));
     }
-    let addr_key = format!("addr:{}", peer.addr.ip());
-    server
-        .sign_ins
-        .per_addr
-        .check(&addr_key, Instant::now())
-        .map_err(barred)?;
     let now = now_ms();
     let by_token = if token::looks_like_token(&credential) {
         token_device(server, &id, &credential).await?
     } else {
         None
     };
-    let (device, token) = match by_token {
-        Some(mut device) => {
-            device.last_used_ms = now;
-            // Not fatal where it fails: the sign-in is good, only the time is not kept.
-            if let Err(e) = server.store.put_device(&id, &device).await {
-                tracing::warn!(server = %server.addr, client = %id, error = %e, "could not note a device's sign-in");
-            }
-            (device, credential)
-        }
-        None => {
-            let id_key = format!("id:{id}");
-            server
-                .sign_ins
-                .per_id
-                .check(&id_key, Instant::now())
-                .map_err(barred)?;
-            let _checking = server
-                .sign_ins
-                .in_flight
-                .start(&[(&id_key, 1), (&addr_key, 2)])
-                .ok_or_else(|| {
-                    Reject::new(
-                        ErrorCode::RateLimited,
-                        "a sign-in of this id, or from this address, is being checked; try again in a moment",
-                    )
-                })?;
-            let hash = server.store.account(&id).await?.map(|a| a.password_hash);
-            let ok = server
-                .sign_ins
-                .passwords
-                .verify(credential, hash)
-                .await
-                .map_err(busy)?;
-            if !ok {
-                note_failure(server, peer, &id, &[&id_key, &addr_key]);
+    let (device_id, token, verified_hash) = match by_token {
+        Some(device) => {
+            if !server
+                .store
+                .touch_device(&id, &device.device_id, now)
+                .await?
+            {
                 return Err(failed());
             }
-            server.sign_ins.per_id.succeeded(&id_key);
+            (device.device_id, credential, None)
+        }
+        None => {
+            let hash = check_password(server, peer, &id, credential).await?;
             let (token, token_hash) = token::new_token();
             let device = Device {
                 device_id: token::new_device_id(),
@@ -209,26 +204,138 @@ pub(crate) async fn login(
                 created_at_ms: now,
                 last_used_ms: now,
             };
+            make_room(server, &id).await?;
             if !server.store.put_device(&id, &device).await? {
                 // The account was deleted in between.
                 return Err(failed());
             }
-            (device, token)
+            (device.device_id, token, Some(hash))
         }
     };
-    let session = login::begin(server, peer, id.clone(), Some(device.device_id.clone())).await?;
-    tracing::debug!(server = %server.addr, client = %id, device = %device.device_id, "signed in");
+    let session = login::begin(server, peer, id.clone(), Some(device_id.clone())).await?;
+    if !still_holds(server, &id, &device_id, verified_hash.as_deref()).await? {
+        tracing::info!(server = %server.addr, client = %id, device = %device_id, "a sign-in lost a race with a revoke or a new password");
+        if let Some(me) = peer.session.take() {
+            login::logout(server, peer, me).await;
+        }
+        if verified_hash.is_some() {
+            server.store.remove_device(&id, &device_id).await?;
+        }
+        return Err(failed());
+    }
+    tracing::debug!(server = %server.addr, client = %id, device = %device_id, "signed in");
     peer.send(&Command::LoginOk {
         id,
-        device_id: device.device_id,
+        device_id,
         token,
     });
     login::replay(server, &session).await
 }
 
+/// Whether the account still has `device_id` and, where given, still the password hash that
+/// was checked.
+async fn still_holds(
+    server: &Server,
+    id: &str,
+    device_id: &str,
+    hash: Option<&str>,
+) -> Result<bool, Reject> {
+    let Some(account) = server.store.account(id).await? else {
+        return Ok(false);
+    };
+    if hash.is_some_and(|h| h != account.password_hash) {
+        return Ok(false);
+    }
+    let devices = server.store.devices(id).await?;
+    Ok(devices.iter().any(|d| d.device_id == device_id))
+}
+
+/// Forgets the account's devices used longest ago, so that one more fits under
+/// [`MAX_DEVICES`].
+async fn make_room(server: &Server, id: &str) -> Result<(), Reject> {
+    let mut devices = server.store.devices(id).await?;
+    if devices.len() < MAX_DEVICES {
+        return Ok(());
+    }
+    devices.sort_by_key(|d| d.last_used_ms);
+    let excess = devices.len() + 1 - MAX_DEVICES;
+    for d in devices.into_iter().take(excess) {
+        tracing::info!(server = %server.addr, client = %id, device = %d.device_id, "device limit reached: the one used longest ago is forgotten");
+        revoke_device(
+            server,
+            id,
+            d.device_id,
+            "too many devices: this one was used longest ago",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Checks `id`'s password within the limits on failed sign-ins (per id and per source
+/// address, and one check per id at a time): the hash it matched, or why not.
+async fn check_password(
+    server: &Server,
+    peer: &Peer,
+    id: &str,
+    password: String,
+) -> Result<String, Reject> {
+    let now = Instant::now();
+    let id_key = format!("id:{id}");
+    let addr_key = addr_key(peer.addr);
+    server
+        .sign_ins
+        .per_addr
+        .check(&addr_key, now)
+        .map_err(barred)?;
+    server.sign_ins.per_id.check(&id_key, now).map_err(barred)?;
+    let _checking = server
+        .sign_ins
+        .in_flight
+        .start(&[(&id_key, 1), (&addr_key, 2)])
+        .ok_or_else(|| {
+            Reject::new(
+                ErrorCode::RateLimited,
+                "a sign-in of this id, or from this address, is being checked; try again in a moment",
+            )
+        })?;
+    let hash = server.store.account(id).await?.map(|a| a.password_hash);
+    let ok = server
+        .sign_ins
+        .passwords
+        .verify(password, hash.clone())
+        .await
+        .map_err(busy)?;
+    match hash {
+        Some(hash) if ok => {
+            server.sign_ins.per_id.succeeded(&id_key);
+            Ok(hash)
+        }
+        _ => {
+            note_failure(server, peer, id, &id_key, &addr_key);
+            Err(failed())
+        }
+    }
+}
+
+/// The key a source address's failures are counted under: an IPv4 address, or an IPv6
+/// address's /64 (one host commonly holds a whole /64).
+fn addr_key(addr: std::net::SocketAddr) -> String {
+    match addr.ip() {
+        std::net::IpAddr::V4(v4) => format!("addr:{v4}"),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("addr:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 /// The device of `id` whose token `credential` is, where there is one. A credential that
 /// matches none is then tried as a password (a password may look like a token), and fails
-/// as one. A token sign-in is never barred by its id's failures: only its address's.
+/// as one. A token sign-in is never barred by failed guesses, its id's or its address's.
 async fn token_device(
     server: &Server,
     id: &str,
@@ -240,16 +347,14 @@ async fn token_device(
         .find(|d| token::matches(credential, &d.token_hash)))
 }
 
-/// Counts a failed sign-in against each key, and logs it, summed, at most once a minute per
-/// key.
-fn note_failure(server: &Server, peer: &Peer, id: &str, keys: &[&str]) {
+/// Counts a failed sign-in against the id and the address, and logs it, summed, at most
+/// once a minute per key.
+fn note_failure(server: &Server, peer: &Peer, id: &str, id_key: &str, addr_key: &str) {
     let now = Instant::now();
-    for key in keys {
-        let limiter = if key.starts_with("id:") {
-            &server.sign_ins.per_id
-        } else {
-            &server.sign_ins.per_addr
-        };
+    for (limiter, key) in [
+        (&server.sign_ins.per_id, id_key),
+        (&server.sign_ins.per_addr, addr_key),
+    ] {
         if let Some(n) = limiter.failed(key, now) {
             tracing::warn!(server = %server.addr, client = %id, peer = %peer.addr, key = %key, failures = n, "failed sign-ins");
         }
@@ -323,46 +428,42 @@ pub(crate) async fn passwd(
     keep_devices: bool,
 ) -> Result<(), Reject> {
     let (me, device) = signed_in(peer)?;
-    let id_key = format!("id:{}", me.id);
-    server
-        .sign_ins
-        .per_id
-        .check(&id_key, Instant::now())
-        .map_err(barred)?;
     if let Some(why) = Passwords::weakness(&new) {
         return Err(Reject::new(ErrorCode::BadArgs, why));
     }
-    let hash = server.store.account(&me.id).await?.map(|a| a.password_hash);
-    if !server
-        .sign_ins
-        .passwords
-        .verify(old, hash)
+    check_password(server, peer, &me.id, old)
         .await
-        .map_err(busy)?
-    {
-        let addr_key = format!("addr:{}", peer.addr.ip());
-        note_failure(server, peer, &me.id, &[&id_key, &addr_key]);
-        return Err(Reject::new(
-            ErrorCode::AuthFailed,
-            "the old password is wrong",
-        ));
-    }
-    set_password(
-        server,
-        &me.id,
-        new,
-        (!keep_devices).then_some(device.as_str()),
-    )
-    .await
+        .map_err(|r| match r.code {
+            ErrorCode::AuthFailed => {
+                Reject::new(ErrorCode::AuthFailed, "the old password is wrong")
+            }
+            _ => r,
+        })?;
+    let revoke = if keep_devices {
+        Revoke::None
+    } else {
+        Revoke::AllBut(&device)
+    };
+    set_password(server, &me.id, new, revoke, "the password was changed").await
 }
 
-/// Sets a new password for `id`. With `revoke_but` `Some(d)` every device but `d` is revoked;
-/// with `None` none is.
+/// Which devices a new password revokes.
+enum Revoke<'a> {
+    /// Every device but this one (`PASSWD`, from that device).
+    AllBut(&'a str),
+    /// Every device (`USER_PASSWD`, an operator's reset).
+    All,
+    /// None (`PASSWD` with `keep-devices`).
+    None,
+}
+
+/// Sets a new password for `id`, revokes the devices `revoke` names and ends their sessions.
 async fn set_password(
     server: &Server,
     id: &str,
     password: String,
-    revoke_but: Option<&str>,
+    revoke: Revoke<'_>,
+    why: &str,
 ) -> Result<(), Reject> {
     let hash = server
         .sign_ins
@@ -374,20 +475,19 @@ async fn set_password(
         return Err(no_account(id));
     }
     tracing::info!(server = %server.addr, client = %id, "password changed");
-    if let Some(keep) = revoke_but {
-        for d in server.store.devices(id).await? {
-            if d.device_id != keep {
-                server.store.remove_device(id, &d.device_id).await?;
-            }
+    let which = match revoke {
+        Revoke::None => return Ok(()),
+        Revoke::All => SessionFilter::All,
+        Revoke::AllBut(keep) => SessionFilter::AllBut(keep.to_string()),
+    };
+    // Listed after the new hash is in: a sign-in with the old password that made a device
+    // before this finds the new hash when it checks again, or its device is here.
+    for d in server.store.devices(id).await? {
+        if which.matches(Some(&d.device_id)) {
+            server.store.remove_device(id, &d.device_id).await?;
         }
-        end_everywhere(
-            server,
-            id,
-            SessionFilter::AllBut(keep.to_string()),
-            None,
-            "the password was changed",
-        );
     }
+    end_everywhere(server, id, which, None, why);
     Ok(())
 }
 
@@ -418,7 +518,7 @@ pub(crate) async fn user_add(
     id: String,
     password: String,
 ) -> Result<(), Reject> {
-    peer.require_internal("USER_ADD")?;
+    require_operator(server, peer, "USER_ADD")?;
     create(server, &id, password).await?;
     tracing::info!(server = %server.addr, client = %id, "account added by an operator");
     end_everywhere(
@@ -438,30 +538,39 @@ pub(crate) async fn user_passwd(
     id: String,
     password: String,
 ) -> Result<(), Reject> {
-    peer.require_internal("USER_PASSWD")?;
+    require_operator(server, peer, "USER_PASSWD")?;
     if let Some(why) = Passwords::weakness(&password) {
         return Err(Reject::new(ErrorCode::BadArgs, why));
     }
-    set_password(server, &id, password, None).await?;
-    for d in server.store.devices(&id).await? {
-        server.store.remove_device(&id, &d.device_id).await?;
-    }
-    end_everywhere(
+    set_password(
         server,
         &id,
-        SessionFilter::All,
-        None,
+        password,
+        Revoke::All,
         "an operator set a new password",
-    );
-    Ok(())
+    )
+    .await
 }
 
-/// `USER_DEL [id]`: the account and its devices are deleted, and every session of the id
-/// ends; the id is unclaimed from then on (its inbox stays).
+/// `USER_DEL [id]`: the account and its devices are deleted, its inbox emptied, and every
+/// session of the id ends; the id is unclaimed from then on. Topics it created keep it as
+/// their owner: whoever uses the id next owns them.
 pub(crate) async fn user_del(server: &Server, peer: &Peer, id: String) -> Result<(), Reject> {
-    peer.require_internal("USER_DEL")?;
+    require_operator(server, peer, "USER_DEL")?;
     if !server.store.delete_account(&id).await? {
         return Err(no_account(&id));
+    }
+    // What waited for the account is not handed to whoever uses the id next.
+    let pending = server.store.pending(&id).await?;
+    let acks: Vec<InboxOp> = pending
+        .into_iter()
+        .map(|m| InboxOp::Ack {
+            id: id.clone(),
+            uuid: m.uuid,
+        })
+        .collect();
+    for result in server.store.apply_batch(&acks).await {
+        result?;
     }
     tracing::info!(server = %server.addr, client = %id, "account deleted by an operator");
     end_everywhere(
@@ -481,13 +590,13 @@ pub(crate) async fn user_revoke(
     id: String,
     device_id: String,
 ) -> Result<(), Reject> {
-    peer.require_internal("USER_REVOKE")?;
+    require_operator(server, peer, "USER_REVOKE")?;
     revoke_device(server, &id, device_id, "an operator revoked this device").await
 }
 
 /// `KICK_USER [id]`: every session of `id`, in the whole cluster, ends.
 pub(crate) fn kick_user(server: &Server, peer: &Peer, id: String) -> Result<(), Reject> {
-    peer.require_internal("KICK_USER")?;
+    require_operator(server, peer, "KICK_USER")?;
     tracing::info!(server = %server.addr, client = %id, "kicked by an operator");
     end_everywhere(
         server,
@@ -507,7 +616,7 @@ pub(crate) fn end_sessions(
     which: SessionFilter,
     why: &str,
 ) -> Result<(), Reject> {
-    peer.require_internal("END_SESSIONS")?;
+    require_operator(server, peer, "END_SESSIONS")?;
     end_here(server, &id, &which, None, why);
     Ok(())
 }
@@ -537,21 +646,39 @@ fn end_everywhere(
     }
 }
 
-/// Ends the sessions of `id` here that `which` names (but `spare`): a fishchat-level client
-/// is told why (`ERROR AUTH_REQUIRED`), then the connection is closed once what was queued
-/// for it is written (at most [`END_GRACE`]).
+/// Ends the sessions of `id` here that `which` names (but `spare`): nothing more a session
+/// sends is acted on from now; a fishchat-level client is told why (`ERROR SIGNED_OUT`), then
+/// the connection is closed once what was queued for it is written (at most [`END_GRACE`]).
 fn end_here(server: &Server, id: &str, which: &SessionFilter, spare: Option<ConnId>, why: &str) {
     for s in server.sessions.get(id) {
         if Some(s.conn_id) == spare || !which.matches(s.device.as_deref()) {
             continue;
         }
         tracing::info!(server = %server.addr, client = %id, conn = s.conn_id, reason = why, "session ended");
+        s.ended.store(true, Ordering::Relaxed);
         let mut frames = LevelFrames::of(Command::error(
-            ErrorCode::AuthRequired,
+            ErrorCode::SignedOut,
             format!("signed out: {why}"),
         ));
         server.send(&s, &mut frames);
         let outbox = s.outbox.clone();
         tokio::spawn(async move { outbox.finish(END_GRACE).await });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::addr_key;
+
+    #[test]
+    fn an_address_counts_as_itself_and_an_ipv6_one_by_its_64() {
+        let key = |a: &str| addr_key(a.parse().unwrap());
+        assert_eq!(key("192.0.2.7:1234"), "addr:192.0.2.7");
+        assert_eq!(key("[::ffff:192.0.2.7]:1"), "addr:192.0.2.7");
+        assert_eq!(
+            key("[2001:db8:1:2:aaaa::1]:1"),
+            key("[2001:db8:1:2:bbbb:cccc:dddd:eeee]:2")
+        );
+        assert_ne!(key("[2001:db8:1:2::1]:1"), key("[2001:db8:1:3::1]:1"));
     }
 }

@@ -35,9 +35,13 @@ const FEATURES: &[&str] = &[
 pub(super) async fn batch(server: &Arc<Server>, peer: &mut Peer, bodies: Vec<Bytes>) {
     let mut run = p2p::Run::default();
     for body in bodies {
-        if peer.ended.load(std::sync::atomic::Ordering::Relaxed) {
-            // Disconnected meanwhile (an original client that cannot be served): the rest of
-            // what it sent is not acted on.
+        let session_ended = peer
+            .session
+            .as_ref()
+            .is_some_and(|s| s.ended.load(std::sync::atomic::Ordering::Relaxed));
+        if session_ended || peer.ended.load(std::sync::atomic::Ordering::Relaxed) {
+            // Disconnected meanwhile (an original client that cannot be served), or its
+            // session was ended (signed out): the rest of what it sent is not acted on.
             break;
         }
         peer.frames += 1;

@@ -30,7 +30,16 @@ pub(crate) async fn login(server: &Arc<Server>, peer: &mut Peer, id: String) -> 
         ));
     }
     check_policy(server, &id).await?;
-    let session = begin(server, peer, id, None).await?;
+    let session = begin(server, peer, id.clone(), None).await?;
+    // The id may have been claimed while the session started, after the claim ended the
+    // sessions it found: registered now, this one is found by any later ending, so a second
+    // look settles it.
+    if let Err(refused) = check_policy(server, &id).await {
+        if let Some(me) = peer.session.take() {
+            logout(server, peer, me).await;
+        }
+        return Err(refused);
+    }
     replay(server, &session).await
 }
 

@@ -63,6 +63,17 @@ pub async fn run(
             format!("msg_server would advertise {addr}, which nobody can reach: set the address it is reached at (LocalIP)"),
         ));
     }
+    // Without a secret nothing tells an operator or a router from anyone: accounts would
+    // protect nothing (anyone could subscribe to every message, or reset a password).
+    if cfg.auth != crate::protocol::AuthPolicy::Open && cfg.common.secret.is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "msg_server {addr}: auth {} needs the cluster secret (Secret); without one, only auth open",
+                cfg.auth
+            ),
+        ));
+    }
     match store.clear_server(&addr).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(server = %addr, stale = n, "forgot sessions of a previous run"),

@@ -163,6 +163,9 @@ pub(crate) struct Session {
     pub client_name: Option<String>,
     /// The device it signed in with (`LOGIN`); `None` for a login by `SEND_CLIENT_ID`.
     pub device: Option<String>,
+    /// Its right to the id was taken away (a revoked device, a claimed id, a kick): nothing
+    /// more it sends is acted on, while its connection closes.
+    pub ended: AtomicBool,
     seen: Mutex<Seen>,
 }
 
@@ -189,6 +192,7 @@ impl Session {
             level: peer.level,
             client_name: peer.client_name.clone(),
             device,
+            ended: AtomicBool::new(false),
             seen: Mutex::new(Seen::default()),
         }
     }

@@ -83,7 +83,7 @@ fn the_bad_input_table_covers_every_error_code() {
     codes.insert(ErrorCode::FrameTooLong);
     // The account codes answer commands of ours (unknown at the original level, so not in
     // the table), each checked in accounts.rs: a wrong password, a claimed id's
-    // SEND_CLIENT_ID, a taken id, a flood of guesses, a revoked device, a deleted account.
+    // SEND_CLIENT_ID, a taken id, a flood of guesses, a revoked device, a deleted account, a session ended.
     codes.extend([
         ErrorCode::AuthFailed,
         ErrorCode::AuthRequired,
@@ -91,6 +91,7 @@ fn the_bad_input_table_covers_every_error_code() {
         ErrorCode::RateLimited,
         ErrorCode::NoSuchDevice,
         ErrorCode::NoSuchAccount,
+        ErrorCode::SignedOut,
     ]);
     let missing: Vec<_> = ErrorCode::ALL
         .into_iter()
