@@ -564,3 +564,46 @@ async fn accounts_need_the_cluster_secret() {
     stop.cancel();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_uuid_seen_in_a_topic_cannot_hide_another_senders_message() {
+    let c = start(1).await;
+    let mut alice = login(&c, 0, "alice").await;
+    let mut mallory = login(&c, 0, "mallory").await;
+    let mut bob = login(&c, 0, "bob").await;
+    alice.create_topic("club").await.unwrap();
+    mallory.join_topic("club").await.unwrap();
+    bob.join_topic("club").await.unwrap();
+    alice.sender().send_topic("club", "hello club").unwrap();
+    // The server made this uuid; every member saw it.
+    let uuid = match next(&mut mallory).await {
+        Event::Topic(m) => m.uuid.expect("the fishchat level has the uuid"),
+        other => panic!("expected the topic message, got {other:?}"),
+    };
+    match next(&mut bob).await {
+        Event::Topic(m) => assert_eq!(m.uuid.as_deref(), Some(uuid.as_str())),
+        other => panic!("expected the topic message, got {other:?}"),
+    }
+    // A p2p message with that uuid is another sender's message: bob gets it, live.
+    mallory
+        .sender()
+        .send(&Command::SendMessageP2p {
+            to: "bob".into(),
+            msg: "same uuid, another message".into(),
+            from: Some("mallory".into()),
+            uuid: Some(uuid.clone()),
+            sent_at_ms: None,
+        })
+        .unwrap();
+    assert_eq!(mallory.sync().await.unwrap(), None);
+    let (msg, from, got, offline) = next_p2p(&mut bob).await;
+    assert_eq!(
+        (msg.as_str(), from.as_str(), got.as_str(), offline),
+        (
+            "same uuid, another message",
+            "mallory",
+            uuid.as_str(),
+            false
+        )
+    );
+}

@@ -2,7 +2,7 @@
 //! (its sender, its size, its uuid), and the key a message is known by to the sessions it is
 //! written to, so that none is written to one twice.
 
-use super::peer::{Reject, Session};
+use super::peer::{MessageKey, Reject, Session};
 use super::server::Server;
 use crate::protocol::ErrorCode;
 
@@ -60,8 +60,22 @@ pub(crate) fn client_uuid(uuid: Option<String>) -> Result<String, Reject> {
     }
 }
 
-/// A message uuid as a dedup key. Our uuids parse; another server's strings are hashed.
-pub(crate) fn message_key(uuid: &str) -> u128 {
+/// How a message is known to the sessions it is written to (see [`MessageKey`]): by its
+/// sender and uuid, and by its uuid alone.
+pub(crate) fn message_key(from: &str, uuid: &str) -> MessageKey {
+    use std::hash::{Hash, Hasher};
+    let uuid = uuid_key(uuid);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    from.hash(&mut h);
+    MessageKey {
+        seen: uuid ^ u128::from(h.finish()),
+        uuid,
+    }
+}
+
+/// A message uuid as a key (what an ack names). Our uuids parse; another server's strings
+/// are hashed.
+pub(crate) fn uuid_key(uuid: &str) -> u128 {
     match uuid::Uuid::parse_str(uuid) {
         Ok(u) => u.as_u128(),
         Err(_) => {
@@ -70,5 +84,19 @@ pub(crate) fn message_key(uuid: &str) -> u128 {
             uuid.hash(&mut h);
             h.finish() as u128
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_senders_never_share_a_key_and_one_message_always_has_one() {
+        let u = "0b5c9a9e-8e1f-4d3a-9d5e-6f2a1b3c4d5e";
+        assert_eq!(message_key("alice", u), message_key("alice", u));
+        assert_ne!(message_key("alice", u).seen, message_key("mallory", u).seen);
+        assert_eq!(message_key("alice", u).uuid, message_key("mallory", u).uuid);
+        assert_eq!(message_key("alice", u).uuid, uuid_key(&u.to_uppercase()));
     }
 }

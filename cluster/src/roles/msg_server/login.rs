@@ -113,7 +113,7 @@ pub(crate) async fn replay(server: &Arc<Server>, session: &Arc<Session>) -> Resu
             session.outbox.cut();
             return Ok(());
         }
-        let key = message_key(&m.uuid);
+        let key = message_key(&m.from, &m.uuid);
         let mut frames = LevelFrames::of(Command::RespMessageP2p(P2pMessage {
             msg: m.msg,
             from: m.from,

@@ -11,7 +11,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::checks::{check_body, check_sender, client_uuid, message_key};
+use super::checks::{check_body, check_sender, client_uuid, message_key, uuid_key};
 use super::peer::{Peer, Reject, Session};
 use super::refuse::refuse;
 use super::server::Server;
@@ -146,7 +146,7 @@ fn prepare_ack(server: &Server, me: &Session, id: String, uuid: String) -> Resul
         ));
     }
     server.stats.acks.fetch_add(1, Ordering::Relaxed);
-    me.acked(message_key(&uuid), &server.stats.pending_acks);
+    me.acked(uuid_key(&uuid), &server.stats.pending_acks);
     // Stored uuids are lower-case and hyphenated; an ack spelled otherwise means the same.
     let uuid = uuid::Uuid::parse_str(&uuid)
         .map(|u| u.hyphenated().to_string())
@@ -182,7 +182,7 @@ impl Elsewhere {
 /// A pushed message: written to the receiver's connections here, and published on
 /// `/sysctrl/send` when the receiver is connected elsewhere too.
 async fn deliver(server: &Server, m: StoredMessage, away: &mut Elsewhere) {
-    let key = message_key(&m.uuid);
+    let key = message_key(&m.from, &m.uuid);
     let mut frames = LevelFrames::of(Command::RespMessageP2p(P2pMessage {
         msg: m.msg.clone(),
         from: m.from.clone(),
@@ -236,7 +236,7 @@ pub(crate) fn routed(
     uuid: String,
     sent_at_ms: Option<u64>,
 ) {
-    let key = message_key(&uuid);
+    let key = message_key(&from, &uuid);
     let sessions = server.sessions.get(&to);
     if sessions.is_empty() {
         return;

@@ -139,6 +139,16 @@ impl Peer {
     }
 }
 
+/// How a message is known to the connections it is written to: by its sender and its uuid
+/// together (`seen`: two senders' messages never share it, whatever uuids they carry, so no
+/// message is ever taken for another's copy), and by its uuid alone (`uuid`: what an ack
+/// names). Made by [`super::checks::message_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MessageKey {
+    pub seen: u128,
+    pub uuid: u128,
+}
+
 /// How many recent message uuids a connection remembers, so a message that reaches it
 /// twice (live and from the inbox at login) is written once.
 const SEEN_CAPACITY: usize = 1024;
@@ -202,15 +212,15 @@ impl Session {
     /// count) until this connection acks it or closes.
     pub(crate) fn first_sight(
         &self,
-        key: u128,
+        key: MessageKey,
         expects_ack: bool,
         pending_acks: &AtomicU64,
     ) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if !seen.set.insert(key) {
+        if !seen.set.insert(key.seen) {
             return false;
         }
-        seen.order.push_back(key);
+        seen.order.push_back(key.seen);
         if seen.order.len() > SEEN_CAPACITY {
             if let Some(old) = seen.order.pop_front() {
                 seen.set.remove(&old);
@@ -221,17 +231,18 @@ impl Session {
         if expects_ack
             && !seen.closed
             && seen.unacked.len() < UNACKED_CAPACITY
-            && seen.unacked.insert(key)
+            && seen.unacked.insert(key.uuid)
         {
             pending_acks.fetch_add(1, Ordering::Relaxed);
         }
         true
     }
 
-    /// This connection acked the message `key`; whether it was counted in `pending_acks`.
-    pub fn acked(&self, key: u128, pending_acks: &AtomicU64) -> bool {
+    /// This connection acked the message whose uuid's key is `uuid_key`; whether it was
+    /// counted in `pending_acks`.
+    pub fn acked(&self, uuid_key: u128, pending_acks: &AtomicU64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let was = seen.unacked.remove(&key);
+        let was = seen.unacked.remove(&uuid_key);
         if was {
             pending_acks.fetch_sub(1, Ordering::Relaxed);
         }

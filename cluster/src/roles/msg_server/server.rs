@@ -12,7 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use dashmap::DashMap;
 
-use super::peer::{ConnId, Session};
+use super::peer::{ConnId, MessageKey, Session};
 use crate::config::MsgServerConfig;
 use crate::outbox::{Outbox, SendError};
 use crate::protocol::{Channel, Level, LevelFrames};
@@ -73,7 +73,7 @@ impl Server {
     pub fn deliver(
         &self,
         to: &Session,
-        key: u128,
+        key: MessageKey,
         frames: &mut LevelFrames,
         expects_ack: bool,
     ) -> bool {

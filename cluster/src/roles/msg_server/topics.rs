@@ -265,6 +265,7 @@ pub(crate) async fn send(
 ) -> Result<(), Reject> {
     check_sender(me, from.as_deref())?;
     check_body(server, &msg, &[&topic, &me.id])?;
+    let chosen = uuid.is_some();
     let uuid = client_uuid(uuid)?;
     let members = server.store.members(&topic).await?;
     if members.binary_search(&me.id).is_err() {
@@ -273,9 +274,9 @@ pub(crate) async fn send(
             format!("you are not a member of topic {topic:?}; JOIN_TOPIC first"),
         ));
     }
-    // A uuid names one sender's messages: a receiver that has seen it would take another
-    // sender's message with it for a copy and drop it.
-    if !server.store.claim_message_id(&uuid, &me.id).await? {
+    // A uuid the client chose names that sender's messages only (one the server makes is new
+    // to everyone, and needs no claim).
+    if chosen && !server.store.claim_message_id(&uuid, &me.id).await? {
         return Err(crate::store::StoreError::IdTaken(uuid).into());
     }
     server.stats.msg_in.fetch_add(1, Ordering::Relaxed);
@@ -316,7 +317,7 @@ fn deliver(
     uuid: &str,
     sent_at_ms: u64,
 ) {
-    let key = message_key(uuid);
+    let key = message_key(from, uuid);
     // Made only once a member is found here, and encoded for a level only once a member at
     // that level is.
     let mut frames = None;
