@@ -101,7 +101,8 @@ impl App {
                 self.info("changing your password: type the current one, then Enter (Esc cancels)");
                 return true;
             }
-            _ => unreachable!("only account and topic commands get here"),
+            // Not an account or topic command: the caller handles it.
+            _ => return false,
         };
         self.requests.push(request);
         true
