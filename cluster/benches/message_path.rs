@@ -102,6 +102,7 @@ mod store {
             to: format!("bob{}", n % 16),
             msg: "x".repeat(64),
             sent_at_ms: n,
+            claims_uuid: false,
         }
     }
 

@@ -302,6 +302,7 @@ mod tests {
                 to: "a".into(),
                 msg: "m".into(),
                 sent_at_ms: 1,
+                claims_uuid: false,
             })
             .await
             .unwrap();

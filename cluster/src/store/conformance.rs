@@ -60,6 +60,7 @@ pub async fn run(store: Arc<dyn Store>) {
     a_message_id_is_its_first_senders_for_good(s).await;
     a_push_of_another_senders_id_is_refused_and_changes_nothing(s).await;
     a_batch_refuses_another_senders_id_alone(s).await;
+    a_server_made_uuid_is_neither_claimed_nor_checked(s).await;
 
     clients_put_replace_get_and_list(s).await;
 
@@ -122,6 +123,23 @@ fn message(from: &str, to: &str, n: usize) -> StoredMessage {
         to: to.to_owned(),
         msg: format!("message {n} from {from}"),
         sent_at_ms: 1_700_000_000_000 + n as u64,
+        claims_uuid: false,
+    }
+}
+
+/// [`message`] with a uuid its sender chose: its push claims the uuid.
+fn claiming(from: &str, to: &str, n: usize) -> StoredMessage {
+    StoredMessage {
+        claims_uuid: true,
+        ..message(from, to, n)
+    }
+}
+
+/// `m` as a backend gives it back: `claims_uuid` is not stored.
+fn read_back(m: &StoredMessage) -> StoredMessage {
+    StoredMessage {
+        claims_uuid: false,
+        ..m.clone()
     }
 }
 
@@ -1392,7 +1410,7 @@ pub(crate) async fn a_message_id_is_its_first_senders_for_good(store: &Arc<dyn S
     }
 
     // A push by the owner of a claimed uuid is accepted; acking it frees nothing.
-    let mut m = message(&first, &format!("{p}-to"), 0);
+    let mut m = claiming(&first, &format!("{p}-to"), 0);
     m.uuid = uuid.clone();
     ok(
         check,
@@ -1403,7 +1421,7 @@ pub(crate) async fn a_message_id_is_its_first_senders_for_good(store: &Arc<dyn S
         check,
         "ack",
         ok(check, "ack", store.ack(&m.to, &uuid).await),
-        Some(m.clone()),
+        Some(read_back(&m)),
     );
     same(
         check,
@@ -1416,8 +1434,8 @@ pub(crate) async fn a_message_id_is_its_first_senders_for_good(store: &Arc<dyn S
         false,
     );
 
-    // A push claims its uuid as well.
-    let pushed = message(&other, &format!("{p}-to"), 1);
+    // A push of a uuid its sender chose claims it as well.
+    let pushed = claiming(&other, &format!("{p}-to"), 1);
     ok(check, "push", store.push(&pushed).await);
     same(
         check,
@@ -1450,7 +1468,7 @@ pub(crate) async fn a_push_of_another_senders_id_is_refused_and_changes_nothing(
     let p = unique(check);
     let (to, elsewhere) = (format!("{p}-to"), format!("{p}-elsewhere"));
     let (first, other) = (format!("{p}-first"), format!("{p}-other"));
-    let original = message(&first, &to, 0);
+    let original = claiming(&first, &to, 0);
     ok(check, "push", store.push(&original).await);
 
     let forged_here = StoredMessage {
@@ -1477,7 +1495,7 @@ pub(crate) async fn a_push_of_another_senders_id_is_refused_and_changes_nothing(
         check,
         "the first sender's message, still pending and untouched",
         ok(check, "pending", store.pending(&to).await),
-        vec![original.clone()],
+        vec![read_back(&original)],
     );
     same(
         check,
@@ -1511,7 +1529,7 @@ pub(crate) async fn a_push_of_another_senders_id_is_refused_and_changes_nothing(
     );
     let late = StoredMessage {
         uuid: claimed.clone(),
-        ..message(&other, &elsewhere, 1)
+        ..claiming(&other, &elsewhere, 1)
     };
     same(
         check,
@@ -1537,13 +1555,13 @@ pub(crate) async fn a_push_of_another_senders_id_is_refused_and_changes_nothing(
         check,
         "pending after the sender's retry",
         ok(check, "pending", store.pending(&to).await),
-        vec![original.clone()],
+        vec![read_back(&original)],
     );
     same(
         check,
         "ack of the first sender's message",
         ok(check, "ack", store.ack(&to, &original.uuid).await),
-        Some(original),
+        Some(read_back(&original)),
     );
 }
 
@@ -1554,12 +1572,12 @@ pub(crate) async fn a_batch_refuses_another_senders_id_alone(store: &Arc<dyn Sto
     let p = unique(check);
     let (to, elsewhere) = (format!("{p}-to"), format!("{p}-elsewhere"));
     let (first, other) = (format!("{p}-first"), format!("{p}-other"));
-    let earlier = message(&first, &to, 0);
+    let earlier = claiming(&first, &to, 0);
     ok(check, "push before the batch", store.push(&earlier).await);
 
-    let a = message(&first, &to, 1);
-    let b = message(&other, &elsewhere, 2);
-    let c = message(&other, &to, 3);
+    let a = claiming(&first, &to, 1);
+    let b = claiming(&other, &elsewhere, 2);
+    let c = claiming(&other, &to, 3);
     let forged = |m: &StoredMessage, to: &str| StoredMessage {
         from: other.clone(),
         to: to.to_owned(),
@@ -1587,7 +1605,7 @@ pub(crate) async fn a_batch_refuses_another_senders_id_alone(store: &Arc<dyn Sto
             Err(StoreError::IdTaken(earlier.uuid.clone())),
             Ok(None),
             Err(StoreError::IdTaken(a.uuid.clone())),
-            Ok(Some(earlier)),
+            Ok(Some(read_back(&earlier))),
             Ok(None),
         ],
     );
@@ -1595,13 +1613,13 @@ pub(crate) async fn a_batch_refuses_another_senders_id_alone(store: &Arc<dyn Sto
         check,
         "pending after the batch",
         ok(check, "pending", store.pending(&to).await),
-        vec![a.clone(), c.clone()],
+        vec![read_back(&a), read_back(&c)],
     );
     same(
         check,
         "pending of the other inbox after the batch",
         ok(check, "pending", store.pending(&elsewhere).await),
-        vec![b.clone()],
+        vec![read_back(&b)],
     );
     same(
         check,
@@ -1610,6 +1628,91 @@ pub(crate) async fn a_batch_refuses_another_senders_id_alone(store: &Arc<dyn Sto
         2,
     );
     for m in [&a, &b, &c] {
+        ok(check, "ack", store.ack(&m.to, &m.uuid).await);
+    }
+}
+
+/// A push whose uuid the server made (`claims_uuid: false`), alone or in a batch, claims
+/// nothing (another sender may claim the uuid after it) and checks no claim (it is pushed
+/// where another sender has the uuid).
+pub(crate) async fn a_server_made_uuid_is_neither_claimed_nor_checked(store: &Arc<dyn Store>) {
+    let check = "a_server_made_uuid_is_neither_claimed_nor_checked";
+    let p = unique(check);
+    let (to, elsewhere) = (format!("{p}-to"), format!("{p}-elsewhere"));
+    let (first, other) = (format!("{p}-first"), format!("{p}-other"));
+
+    // Pushed, alone and in a batch: no claim is left behind.
+    let alone = message(&first, &to, 0);
+    ok(check, "push", store.push(&alone).await);
+    let batched = message(&first, &to, 1);
+    same(
+        check,
+        "apply_batch of a push",
+        store.apply_batch(&[InboxOp::Push(batched.clone())]).await,
+        vec![Ok(None)],
+    );
+    for (m, what) in [(&alone, "pushed"), (&batched, "pushed in a batch")] {
+        same(
+            check,
+            &format!("claim_message_id by another sender of a uuid {what} unclaimed"),
+            ok(
+                check,
+                "claim_message_id",
+                store.claim_message_id(&m.uuid, &other).await,
+            ),
+            true,
+        );
+    }
+
+    // Another sender's uuid (claimed, or claimed by a push), pushed unclaimed: pushed.
+    let claimed = Uuid::new_v4().to_string();
+    ok(
+        check,
+        "claim_message_id",
+        store.claim_message_id(&claimed, &other).await,
+    );
+    let theirs = claiming(&other, &to, 2);
+    ok(check, "push that claims", store.push(&theirs).await);
+    let over_claim = StoredMessage {
+        uuid: claimed.clone(),
+        ..message(&first, &elsewhere, 3)
+    };
+    ok(
+        check,
+        "push of a uuid another sender claimed, unclaimed",
+        store.push(&over_claim).await,
+    );
+    let over_push = StoredMessage {
+        uuid: theirs.uuid.clone(),
+        ..message(&first, &elsewhere, 4)
+    };
+    same(
+        check,
+        "apply_batch of a push of a uuid another sender's push claimed, unclaimed",
+        store.apply_batch(&[InboxOp::Push(over_push.clone())]).await,
+        vec![Ok(None)],
+    );
+    same(
+        check,
+        "pending of the inbox pushed to",
+        ok(check, "pending", store.pending(&elsewhere).await),
+        vec![over_claim.clone(), over_push.clone()],
+    );
+    // The claims stand as they were.
+    for (uuid, what) in [(&claimed, "claimed"), (&theirs.uuid, "claimed by a push")] {
+        same(
+            check,
+            &format!("claim_message_id of a uuid {what}, by the pusher of it unclaimed"),
+            ok(
+                check,
+                "claim_message_id",
+                store.claim_message_id(uuid, &first).await,
+            ),
+            false,
+        );
+    }
+
+    for m in [&alone, &batched, &theirs, &over_claim, &over_push] {
         ok(check, "ack", store.ack(&m.to, &m.uuid).await);
     }
 }

@@ -68,6 +68,12 @@ pub struct StoredMessage {
     pub msg: String,
     /// Unix milliseconds when the msg_server accepted it.
     pub sent_at_ms: u64,
+    /// The sender chose this uuid (`SEND_MESSAGE_P2P`'s `uuid`): the push claims it for the
+    /// sender, as `InboxStore::claim_message_id` does, and is refused with `IdTaken` where
+    /// another sender has it. A uuid the server made is not claimed. Not stored: a message
+    /// read back has `false`.
+    #[serde(skip)]
+    pub claims_uuid: bool,
 }
 
 /// A topic.
@@ -177,9 +183,12 @@ pub type InboxResult = StoreResult<Option<StoredMessage>>;
 
 #[async_trait]
 pub trait InboxStore: Send + Sync {
-    /// Appends to the inbox of `msg.to`, claiming `msg.uuid` for `msg.from` as
-    /// [`claim_message_id`](Self::claim_message_id) does: `IdTaken`, and nothing pushed,
-    /// where another sender has it. A uuid already pending there is not added twice.
+    /// Appends to the inbox of `msg.to`. A uuid already pending there is not added twice.
+    ///
+    /// Only where `msg.claims_uuid` (the sender chose the uuid) does the push claim
+    /// `msg.uuid` for `msg.from`, as [`claim_message_id`](Self::claim_message_id) does:
+    /// `IdTaken`, and nothing pushed, where another sender has it. Otherwise (a uuid the
+    /// server made) nothing is claimed and no claim is checked.
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()>;
     /// Claims the message id `uuid` for messages of `from`: `Ok(true)` where it is new or
     /// `from`'s already, `Ok(false)` (and no change) where another sender has it. Ids are

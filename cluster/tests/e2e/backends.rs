@@ -109,6 +109,7 @@ async fn pending_total_is_exact_on_a_store_of_its_own() {
                 to: format!("to{}", n % 2),
                 msg: format!("m{n}"),
                 sent_at_ms: n,
+                claims_uuid: false,
             })
             .collect();
         for m in &msgs {
@@ -200,6 +201,7 @@ async fn redis_keeps_invitations_message_ids_and_accounts_under_the_documented_k
         to: "bob".into(),
         msg: "m".into(),
         sent_at_ms: 1,
+        claims_uuid: true,
     };
     store.push(&m).await.unwrap();
     store.ack("bob", &m.uuid).await.unwrap().unwrap();
@@ -314,6 +316,7 @@ async fn mongo_keeps_invitations_message_ids_and_accounts_in_the_documented_coll
         to: "bob".into(),
         msg: "m".into(),
         sent_at_ms: 1,
+        claims_uuid: true,
     };
     store.push(&m).await.unwrap();
     store.ack("bob", &m.uuid).await.unwrap().unwrap();
@@ -486,6 +489,7 @@ async fn redis_inbox_writes_load_forgotten_scripts_again() {
         to: "bob".into(),
         msg: format!("m{n}"),
         sent_at_ms: n,
+        claims_uuid: false,
     };
     store.push(&msg(0)).await.unwrap();
 

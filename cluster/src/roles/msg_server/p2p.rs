@@ -126,6 +126,7 @@ fn prepare_send(
 ) -> Result<StoredMessage, Reject> {
     check_sender(me, from.as_deref())?;
     check_body(server, &msg, &[&to, &me.id])?;
+    let claims_uuid = uuid.is_some();
     let uuid = client_uuid(uuid)?;
     server.stats.msg_in.fetch_add(1, Ordering::Relaxed);
     Ok(StoredMessage {
@@ -134,6 +135,7 @@ fn prepare_send(
         to,
         msg,
         sent_at_ms: now_ms(),
+        claims_uuid,
     })
 }
 

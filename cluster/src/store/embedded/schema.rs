@@ -242,8 +242,8 @@ impl<'txn> Tables<'txn> {
     /// Claims `uuid` for `from`: `true` where it was free or `from`'s already.
     pub(super) fn claim_message_id(&mut self, uuid: &str, from: &str) -> StoreResult<bool> {
         let what = "claim_message_id";
-        // One lookup both claims a new id (the common case, once per push) and finds an owner;
-        // another sender's claim (rare) gets its owner back.
+        // One lookup both claims a new id (the common case, once per push of a client-chosen
+        // uuid) and finds an owner; another sender's claim (rare) gets its owner back.
         let before = self
             .message_ids
             .insert(uuid, from)
@@ -261,8 +261,9 @@ impl<'txn> Tables<'txn> {
     pub(super) fn push(&mut self, msg: &StoredMessage) -> StoreResult<()> {
         let what = "push";
         let (to, uuid) = (msg.to.as_str(), msg.uuid.as_str());
-        // Claimed in the push's own transaction: refused here, nothing below is written.
-        if !self.claim_message_id(uuid, &msg.from)? {
+        // A client-chosen uuid is claimed in the push's own transaction: refused here,
+        // nothing below is written. A server-made uuid is not claimed.
+        if msg.claims_uuid && !self.claim_message_id(uuid, &msg.from)? {
             return Err(StoreError::IdTaken(msg.uuid.clone()));
         }
         let record = encode(what, msg)?;

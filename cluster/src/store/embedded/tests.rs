@@ -18,6 +18,7 @@ fn msg(to: &str, n: u64) -> StoredMessage {
         to: to.into(),
         msg: format!("hello {n}"),
         sent_at_ms: n,
+        claims_uuid: false,
     }
 }
 
@@ -370,13 +371,17 @@ async fn a_topic_stored_without_invite_only_reads_as_open() {
 async fn a_refused_push_in_a_batch_leaves_no_trace() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir.path().join("store.redb"));
-    let mut stolen = msg("carol", 1);
+    let claiming = |to: &str, n: u64| StoredMessage {
+        claims_uuid: true,
+        ..msg(to, n)
+    };
+    let mut stolen = claiming("carol", 1);
     stolen.from = "mallory".into();
     let answers = store
         .apply_batch(&[
-            InboxOp::Push(msg("bob", 1)),
+            InboxOp::Push(claiming("bob", 1)),
             InboxOp::Push(stolen),
-            InboxOp::Push(msg("bob", 2)),
+            InboxOp::Push(claiming("bob", 2)),
         ])
         .await;
     assert_eq!(

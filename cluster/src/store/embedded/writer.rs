@@ -443,6 +443,7 @@ mod tests {
             to: "bob".into(),
             msg: "hi".into(),
             sent_at_ms: 1,
+            claims_uuid: false,
         };
         // Each write sees the one before it: pushed, acked (found), pushed again, acked again.
         let answers = writer

@@ -115,6 +115,7 @@ impl MessageDoc {
             to: self.to.clone(),
             msg: self.msg.clone(),
             sent_at_ms: to_u64("send time", self.sent_at_ms)?,
+            claims_uuid: false,
         })
     }
 }

@@ -1,6 +1,6 @@
-//! The MongoDB backend's inboxes: a claim of the uuid in `message_ids`, a sequence number per
-//! push from `counters`, the message in `offline_msg`, and on ack a copy in
-//! `message_history` (see [`super`] for why).
+//! The MongoDB backend's inboxes: a claim of a client-chosen uuid in `message_ids`, a
+//! sequence number per push from `counters`, the message in `offline_msg`, and on ack a copy
+//! in `message_history` (see [`super`] for why).
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
@@ -47,11 +47,12 @@ impl MongoStore {
 
 #[async_trait]
 impl InboxStore for MongoStore {
-    /// Claims first, then pushes: with no transaction, a push that fails after its claim
-    /// leaves the claim, which its retry (the same sender) finds its own.
+    /// Claims first (only a client-chosen uuid, `msg.claims_uuid`), then pushes: with no
+    /// transaction, a push that fails after its claim leaves the claim, which its retry (the
+    /// same sender) finds its own.
     async fn push(&self, msg: &StoredMessage) -> StoreResult<()> {
         let sent_at_ms = to_i64("send time", msg.sent_at_ms)?;
-        if !self.claim_message_id(&msg.uuid, &msg.from).await? {
+        if msg.claims_uuid && !self.claim_message_id(&msg.uuid, &msg.from).await? {
             return Err(StoreError::IdTaken(msg.uuid.clone()));
         }
         let seq = self.next_seq(&msg.to).await?;

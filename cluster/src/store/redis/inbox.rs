@@ -1,6 +1,6 @@
 //! The Redis backend's inboxes: a sorted set of messages by push sequence, a hash of them by
 //! uuid, each push and each ack one Lua script ([`super::scripts`]); and the message ids,
-//! which each push claims inside its script.
+//! which a push of a client-chosen uuid claims inside its script.
 //!
 //! Pushes and acks go through [`RedisStore::inbox_calls`], one trip for however many: a batch
 //! ([`InboxStore::apply_batch`]) is one pipeline, wrapped in one MULTI.
@@ -16,7 +16,8 @@ use crate::store::{InboxOp, InboxResult, InboxStore, StoreError, StoreResult, St
 /// Which inbox script a call runs, and so how its answer reads.
 #[derive(Clone, Copy)]
 enum InboxScript<'a> {
-    /// A push of the message `uuid`, refused where the uuid is another sender's.
+    /// A push of the message `uuid`, refused where it claims the uuid and the uuid is another
+    /// sender's.
     Push {
         uuid: &'a str,
     },
@@ -35,9 +36,15 @@ impl RedisStore {
 
     fn push_call<'a>(&'a self, msg: &'a StoredMessage) -> (InboxScript<'a>, ScriptInvocation<'a>) {
         let mut call = self.inbox_call(&self.scripts.push, &msg.to, &msg.uuid);
+        // An empty sender: the uuid is the server's, not claimed (see the script).
+        let claimant = if msg.claims_uuid {
+            msg.from.as_str()
+        } else {
+            ""
+        };
         call.key(self.keys.message_id(&msg.uuid))
             .arg(to_json(&MessageJson::from(msg)))
-            .arg(&msg.from);
+            .arg(claimant);
         (InboxScript::Push { uuid: &msg.uuid }, call)
     }
 

@@ -172,6 +172,7 @@ impl From<MessageJson> for StoredMessage {
             to: m.to,
             msg: m.msg,
             sent_at_ms: m.sent_at_ms,
+            claims_uuid: false,
         }
     }
 }

@@ -57,11 +57,13 @@ impl Scripts {
                 ",
             ),
             // KEYS[1] inbox, KEYS[2] uuids, KEYS[3] seq, KEYS[4] total, KEYS[5] the uuid's
-            // message id; ARGV[1] uuid, ARGV[2] message JSON, ARGV[3] sender. -1: the uuid is
-            // another sender's (nothing written); 0: pending already (left where it is).
+            // message id; ARGV[1] uuid, ARGV[2] message JSON, ARGV[3] sender where the push
+            // claims the uuid (a client chose it), else empty (nothing claimed or checked).
+            // -1: the uuid is another sender's (nothing written); 0: pending already (left
+            // where it is).
             push: Script::new(
                 r"
-                if not redis.call('SET', KEYS[5], ARGV[3], 'NX') then
+                if ARGV[3] ~= '' and not redis.call('SET', KEYS[5], ARGV[3], 'NX') then
                     if redis.call('GET', KEYS[5]) ~= ARGV[3] then return -1 end
                 end
                 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
