@@ -8,8 +8,8 @@
 //! sessions, which the connected clients' next logins write again (meanwhile messages to them
 //! wait in their inboxes, as for any offline receiver).
 //!
-//! Message ids ([`InboxStore::claim_message_id`]) always live with the inboxes: a push claims
-//! its uuid in the same step, so the two cannot be split.
+//! Message ids ([`InboxStore::claim_message_id`]) always live with the inboxes: a push of a
+//! client-chosen uuid claims it in the same step, so the two cannot be split.
 
 use std::sync::Arc;
 

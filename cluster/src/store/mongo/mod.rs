@@ -30,7 +30,7 @@
 //! not copy it twice), then deletes it from `offline_msg`; of two devices acking at once, only
 //! the one whose delete removed it hears the message back.
 //!
-//! A push first claims its uuid in `message_ids` (an insert; on a duplicate key, the owner is
+//! A push of a client-chosen uuid first claims it in `message_ids` (an insert; on a duplicate key, the owner is
 //! read and compared), and pushes only where the claim holds. Claiming is idempotent for one
 //! sender, so a push that fails after its claim is simply retried; the claim is never undone
 //! (ids are kept for good). Invitations are documents of their own rather than an array in

@@ -35,7 +35,7 @@
 //! reader never sees half of one. Scripts build some key names themselves, so this needs one
 //! Redis server (or a primary with replicas), not Redis Cluster.
 //!
-//! A push claims its uuid's `message_id` key in the push script itself, so a push refused as
+//! A push of a client-chosen uuid claims its `message_id` key in the push script itself, so a push refused as
 //! another sender's writes nothing. An account's devices are written only by a script that
 //! finds its account, and deleted with it by one script.
 //!
