@@ -332,6 +332,8 @@ impl<'a> Session<'a> {
                 tracing::debug!(%topic, home = %addr, "topic located")
             }
             Event::Beat(_) => {}
+            // By name only: an answer that came too late may hold a token.
+            Event::Command(c) => tracing::debug!(cmd = c.name(), "ignored"),
             other => tracing::debug!(event = ?other, "ignored"),
         }
     }
