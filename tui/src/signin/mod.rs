@@ -21,6 +21,8 @@ mod ask;
 mod tests;
 pub mod token;
 
+use std::time::Duration;
+
 use anyhow::{anyhow, bail, Context, Result};
 use fishchat_cluster::client::{AccountStatus, Client, ClientError, SignedIn};
 use fishchat_cluster::protocol::{AuthPolicy, ErrorCode, Registration};
@@ -125,7 +127,7 @@ async fn with_token(req: &SignIn<'_>, token: &str) -> Result<Option<Start>> {
             }));
         }
     };
-    match client.sign_in(req.id, token, Some(req.device_name)).await {
+    match sign_in_retrying(&mut client, req, token).await {
         Ok(SignedIn { device_id, .. }) => Ok(Some(Start {
             client: Some(client),
             login: login(device_id),
@@ -135,6 +137,46 @@ async fn with_token(req: &SignIn<'_>, token: &str) -> Result<Option<Start>> {
             ..
         }) => Ok(None),
         Err(e) => Err(refused(req, e)),
+    }
+}
+
+/// How often a sign-in the cluster cannot serve now (`UNAVAILABLE`: a store that is down,
+/// or reconnecting after a restart) is tried again, and the pause before each.
+const UNAVAILABLE_RETRIES: [Duration; 3] = [
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
+
+/// `LOGIN`, tried again a few times where the cluster answers `UNAVAILABLE`.
+async fn sign_in_retrying(
+    client: &mut Client,
+    req: &SignIn<'_>,
+    credential: &str,
+) -> Result<SignedIn, ClientError> {
+    let mut pauses = UNAVAILABLE_RETRIES.iter();
+    loop {
+        match client
+            .sign_in(req.id, credential, Some(req.device_name))
+            .await
+        {
+            Err(ClientError::Server {
+                code: ErrorCode::Unavailable,
+                detail,
+            }) => match pauses.next() {
+                Some(pause) => {
+                    tracing::info!(%detail, "the cluster cannot sign in now; trying again");
+                    tokio::time::sleep(*pause).await;
+                }
+                None => {
+                    return Err(ClientError::Server {
+                        code: ErrorCode::Unavailable,
+                        detail,
+                    })
+                }
+            },
+            other => return other,
+        }
     }
 }
 
@@ -166,10 +208,7 @@ async fn account_status(req: &SignIn<'_>) -> Result<AccountStatus> {
 /// password.
 async fn login(req: &SignIn<'_>, password: &str) -> Result<Option<Start>> {
     let mut client = open(req).await?;
-    let signed = match client
-        .sign_in(req.id, password, Some(req.device_name))
-        .await
-    {
+    let signed = match sign_in_retrying(&mut client, req, password).await {
         Ok(s) => s,
         Err(ClientError::Server {
             code: ErrorCode::AuthFailed,
