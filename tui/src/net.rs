@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use fishchat_cluster::protocol::account::{DeviceList, TopicMembers};
-use fishchat_cluster::protocol::{P2pMessage, TopicMessage};
+use fishchat_cluster::protocol::{P2pMessage, Secret, TopicMessage};
 
 /// What the UI asks of the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +58,8 @@ pub enum Request {
     /// A new password; the other devices are revoked unless `keep_devices`. The passwords
     /// go to the server and are dropped with the request.
     Passwd {
-        old: String,
-        new: String,
+        old: Secret,
+        new: Secret,
         keep_devices: bool,
     },
     /// Revoke this device's token and log out: the UI quits once it is done.

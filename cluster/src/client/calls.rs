@@ -39,13 +39,22 @@ impl Client {
     }
 }
 
-/// A signed-in device: what `LOGIN_OK` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A signed-in device: what `LOGIN_OK` says. `Debug` leaves the token out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub id: String,
     pub device_id: String,
     /// Signs this device in from now on: keep it secret (a file of mode 0600).
     pub token: String,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("id", &self.id)
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `ACCOUNT_INFO` says of an id and the cluster.
@@ -97,7 +106,7 @@ impl Client {
                 Ok(SignedIn {
                     id,
                     device_id,
-                    token,
+                    token: token.into_inner(),
                 })
             }
             other => Err(unexpected("LOGIN", &other)),

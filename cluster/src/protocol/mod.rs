@@ -20,6 +20,7 @@ pub mod frame;
 pub mod inspect;
 pub mod level;
 pub mod message;
+pub mod secret;
 
 pub use account::{AuthPolicy, Registration, SessionFilter};
 pub use channel::Channel;
@@ -29,3 +30,4 @@ pub use error_code::ErrorCode;
 pub use frame::{FrameCodec, FrameError, DEFAULT_MAX_FRAME};
 pub use level::{Level, LevelFrames};
 pub use message::{P2pMessage, TopicMessage};
+pub use secret::Secret;

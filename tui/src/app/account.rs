@@ -171,8 +171,8 @@ impl App {
                 }
                 self.info("changing the password…");
                 self.requests.push(Request::Passwd {
-                    old: pc.old,
-                    new: pc.new,
+                    old: pc.old.into(),
+                    new: pc.new.into(),
                     keep_devices: pc.keep_devices,
                 });
             }

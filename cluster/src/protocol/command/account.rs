@@ -6,6 +6,7 @@
 use super::args::{codec, Args, Encoded};
 use super::{Command, CommandError};
 use crate::protocol::account::{AuthPolicy, Registration, SessionFilter};
+use crate::protocol::secret::Secret;
 
 fn s(v: &str) -> String {
     v.to_string()
@@ -19,7 +20,7 @@ pub const MAX_PASSWORD_LEN: usize = 1024;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// A password or a device token: not empty, and not over [`MAX_PASSWORD_LEN`].
-fn secret(a: &mut Args, name: &str) -> Result<String, CommandError> {
+fn secret(a: &mut Args, name: &str) -> Result<Secret, CommandError> {
     let v = a.text(name)?;
     if v.is_empty() {
         return Err(a.bad(format!("`{name}` must not be empty")));
@@ -30,7 +31,7 @@ fn secret(a: &mut Args, name: &str) -> Result<String, CommandError> {
             v.len()
         )));
     }
-    Ok(v)
+    Ok(v.into())
 }
 
 /// A word among a setting's values.
@@ -58,7 +59,7 @@ pub(super) fn create_topic_mode(a: &mut Args) -> Result<bool, CommandError> {
 codec! {
     "REGISTER", Command::Register { id, password },
         |a| Command::Register { id: a.name("id")?, password: secret(a, "password")? },
-        Encoded::args(vec![s(id), s(password)]);
+        Encoded::args(vec![s(id), s(password.expose())]);
     "REGISTER_OK", Command::RegisterOk { id },
         |a| Command::RegisterOk { id: a.name("id")? },
         Encoded::args(vec![s(id)]);
@@ -69,7 +70,7 @@ codec! {
             device: a.opt_name("device_name")?,
         },
         {
-            let mut v = vec![s(id), s(credential)];
+            let mut v = vec![s(id), s(credential.expose())];
             v.extend(device.clone());
             Encoded::args(v)
         };
@@ -77,9 +78,9 @@ codec! {
         |a| Command::LoginOk {
             id: a.name("id")?,
             device_id: a.name("device_id")?,
-            token: a.name("token")?,
+            token: a.name("token")?.into(),
         },
-        Encoded::args(vec![s(id), s(device_id), s(token)]);
+        Encoded::args(vec![s(id), s(device_id), s(token.expose())]);
     "LOGOUT", Command::Logout,
         |a| Command::Logout,
         Encoded::args(vec![]);
@@ -107,7 +108,7 @@ codec! {
             },
         },
         {
-            let mut v = vec![s(old), s(new)];
+            let mut v = vec![s(old.expose()), s(new.expose())];
             if *keep_devices {
                 v.push(s("keep-devices"));
             }
@@ -152,10 +153,10 @@ codec! {
 
     "USER_ADD", Command::UserAdd { id, password },
         |a| Command::UserAdd { id: a.name("id")?, password: secret(a, "password")? },
-        Encoded::args(vec![s(id), s(password)]);
+        Encoded::args(vec![s(id), s(password.expose())]);
     "USER_PASSWD", Command::UserPasswd { id, password },
         |a| Command::UserPasswd { id: a.name("id")?, password: secret(a, "password")? },
-        Encoded::args(vec![s(id), s(password)]);
+        Encoded::args(vec![s(id), s(password.expose())]);
     "USER_DEL", Command::UserDel { id },
         |a| Command::UserDel { id: a.name("id")? },
         Encoded::args(vec![s(id)]);

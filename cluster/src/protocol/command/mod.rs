@@ -31,6 +31,7 @@ use super::account::{AuthPolicy, Registration, SessionFilter};
 use super::envelope::Envelope;
 use super::error_code::ErrorCode;
 use super::message::{P2pMessage, TopicMessage};
+use super::secret::Secret;
 use args::Args;
 
 pub use account::{MAX_PASSWORD_LEN, MIN_PASSWORD_CHARS};
@@ -190,21 +191,21 @@ pub enum Command {
     // accounts: client -> msg_server and its answers (ours)
     /// `REGISTER [id, password]`: makes an account for `id`, claiming it; answered
     /// `REGISTER_OK [id]`.
-    Register { id: String, password: String },
+    Register { id: String, password: Secret },
     /// `REGISTER_OK [id]`.
     RegisterOk { id: String },
     /// `LOGIN [id, credential, device_name?]`: sign in with a password (a new device) or a
     /// device token (that device); answered `LOGIN_OK`.
     Login {
         id: String,
-        credential: String,
+        credential: Secret,
         device: Option<String>,
     },
     /// `LOGIN_OK [id, device_id, token]`: signed in; `token` signs this device in from now on.
     LoginOk {
         id: String,
         device_id: String,
-        token: String,
+        token: Secret,
     },
     /// `LOGOUT []`: revokes this connection's device and logs the connection out.
     Logout,
@@ -217,8 +218,8 @@ pub enum Command {
     /// `PASSWD [old, new, "keep-devices"?]`: changes the password; the other devices are
     /// revoked unless `keep-devices`.
     Passwd {
-        old: String,
-        new: String,
+        old: Secret,
+        new: Secret,
         keep_devices: bool,
     },
     /// `ACCOUNT [id]`: whether `id` is claimed, and the cluster's policy; answered
@@ -246,9 +247,9 @@ pub enum Command {
 
     // operator tools -> msg_server: accounts (ours; need the cluster secret)
     /// `USER_ADD [id, password]`: makes an account, whatever the registration policy.
-    UserAdd { id: String, password: String },
+    UserAdd { id: String, password: Secret },
     /// `USER_PASSWD [id, password]`: sets a new password and revokes every device.
-    UserPasswd { id: String, password: String },
+    UserPasswd { id: String, password: Secret },
     /// `USER_DEL [id]`: deletes the account; its signed-in sessions end.
     UserDel { id: String },
     /// `USER_REVOKE [id, device_id]`.

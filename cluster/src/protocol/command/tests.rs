@@ -237,27 +237,30 @@ fn account_command(
 ) -> impl Strategy<Value = Command> {
     let secret = ".{1,40}";
     prop_oneof![
-        (name(), secret).prop_map(|(id, password)| Command::Register { id, password }),
+        (name(), secret).prop_map(|(id, password)| Command::Register {
+            id,
+            password: password.into()
+        }),
         name().prop_map(|id| Command::RegisterOk { id }),
         (name(), secret, prop::option::of(name())).prop_map(|(id, credential, device)| {
             Command::Login {
                 id,
-                credential,
+                credential: credential.into(),
                 device,
             }
         }),
         (name(), name(), name()).prop_map(|(id, device_id, token)| Command::LoginOk {
             id,
             device_id,
-            token
+            token: token.into()
         }),
         Just(Command::Logout),
         Just(Command::Devices),
         (name(), data.clone()).prop_map(|(id, data)| Command::DeviceList { id, data }),
         name().prop_map(|device_id| Command::Revoke { device_id }),
         (secret, secret, any::<bool>()).prop_map(|(old, new, keep_devices)| Command::Passwd {
-            old,
-            new,
+            old: old.into(),
+            new: new.into(),
             keep_devices
         }),
         name().prop_map(|id| Command::Account { id }),
@@ -282,8 +285,14 @@ fn account_command(
         name().prop_map(|topic| Command::LeaveTopic { topic }),
         name().prop_map(|topic| Command::TopicMembers { topic }),
         (name(), data).prop_map(|(topic, data)| Command::TopicMemberList { topic, data }),
-        (name(), secret).prop_map(|(id, password)| Command::UserAdd { id, password }),
-        (name(), secret).prop_map(|(id, password)| Command::UserPasswd { id, password }),
+        (name(), secret).prop_map(|(id, password)| Command::UserAdd {
+            id,
+            password: password.into()
+        }),
+        (name(), secret).prop_map(|(id, password)| Command::UserPasswd {
+            id,
+            password: password.into()
+        }),
         name().prop_map(|id| Command::UserDel { id }),
         (name(), name()).prop_map(|(id, device_id)| Command::UserRevoke { id, device_id }),
         name().prop_map(|id| Command::KickUser { id }),

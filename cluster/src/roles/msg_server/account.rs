@@ -227,7 +227,7 @@ pub(crate) async fn login(
     peer.send(&Command::LoginOk {
         id,
         device_id,
-        token,
+        token: token.into(),
     });
     login::replay(server, &session).await
 }

@@ -168,12 +168,14 @@ async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(
             Ok(())
         }
 
-        Command::Register { id, password } => account::register(server, peer, id, password).await,
+        Command::Register { id, password } => {
+            account::register(server, peer, id, password.into_inner()).await
+        }
         Command::Login {
             id,
             credential,
             device,
-        } => account::login(server, peer, id, credential, device).await,
+        } => account::login(server, peer, id, credential.into_inner(), device).await,
         Command::Logout => account::logout(server, peer).await,
         Command::Devices => account::devices(server, peer).await,
         Command::Revoke { device_id } => account::revoke(server, peer, device_id).await,
@@ -181,11 +183,16 @@ async fn handle(server: &Arc<Server>, peer: &mut Peer, cmd: Command) -> Result<(
             old,
             new,
             keep_devices,
-        } => account::passwd(server, peer, old, new, keep_devices).await,
+        } => {
+            let (old, new) = (old.into_inner(), new.into_inner());
+            account::passwd(server, peer, old, new, keep_devices).await
+        }
         Command::Account { id } => account::account(server, peer, id).await,
-        Command::UserAdd { id, password } => account::user_add(server, peer, id, password).await,
+        Command::UserAdd { id, password } => {
+            account::user_add(server, peer, id, password.into_inner()).await
+        }
         Command::UserPasswd { id, password } => {
-            account::user_passwd(server, peer, id, password).await
+            account::user_passwd(server, peer, id, password.into_inner()).await
         }
         Command::UserDel { id } => account::user_del(server, peer, id).await,
         Command::UserRevoke { id, device_id } => {
