@@ -8,7 +8,10 @@
 //!
 //! The password is kept only as a salted PBKDF2-HMAC-SHA256 hash in the PHC string format
 //! (`$pbkdf2-sha256$i=600000,l=32$<salt>$<hash>`), made by [`hash_password`] (`fishchat
-//! monitor hash-password`). The HTTP side is in [`super::http`].
+//! monitor hash-password`). Guessing is slowed per source address ([`Guard::check`]): an
+//! address that fails 5 times waits, refused at once, for a delay that doubles, and has one
+//! check under way at a time, so one address's guesses never queue in front of another's
+//! sign-in. The HTTP side is in [`super::http`].
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -20,6 +23,8 @@ use base64::Engine;
 use pbkdf2::sha2::{Digest, Sha256};
 use rand::RngCore;
 
+use crate::auth::limiter::{Limiter, Policy};
+use crate::auth::InFlight;
 use crate::config::WebLogin;
 
 /// The iterations [`hash_password`] uses: OWASP's 2023 advice for PBKDF2-HMAC-SHA256.
@@ -196,14 +201,29 @@ pub struct Guard {
     hash: PasswordHash,
     sessions: Mutex<HashMap<String, Instant>>,
     basic_ok: Mutex<HashMap<[u8; 32], Instant>>,
-    /// One check at a time, and a pause after a failure inside it: guessing is slow.
-    checking: tokio::sync::Semaphore,
+    /// Failed sign-ins per source address: after a few, that address waits, refused at once
+    /// (before any hashing), for a delay that doubles. Other addresses are not slowed.
+    failures: Limiter,
+    /// Checks under way per source address: one at a time, so that one address's guesses
+    /// never queue in front of everyone else's sign-in.
+    in_flight: InFlight,
+    /// Hashes at once, in all: a PBKDF2 is a core's worth of work.
+    hashing: tokio::sync::Semaphore,
     /// Made up for a wrong user name so that it costs as much as a wrong password.
     decoy: PasswordHash,
 }
 
-/// How long a failed sign-in holds the (single) check slot.
-pub(crate) const FAILURE_PAUSE: Duration = Duration::from_millis(700);
+/// What a sign-in came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    Right,
+    Wrong,
+    /// This source address failed too often, or has a check under way: try again after this.
+    Barred(Duration),
+}
+
+/// How a source address's failed sign-ins bar it: 5 free, then 1 s doubling up to 15 min.
+const PER_SOURCE: Policy = Policy::PER_ID;
 
 impl Guard {
     pub fn new(login: &WebLogin) -> Result<Guard, AuthError> {
@@ -216,20 +236,32 @@ impl Guard {
             salt: hash.salt.iter().map(|b| b ^ 0x5a).collect(),
             hash: vec![0; hash.hash.len()],
         };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Guard {
             user: login.user.clone(),
             hash,
             sessions: Mutex::new(HashMap::new()),
             basic_ok: Mutex::new(HashMap::new()),
-            checking: tokio::sync::Semaphore::new(1),
+            failures: Limiter::new(PER_SOURCE),
+            in_flight: InFlight::default(),
+            hashing: tokio::sync::Semaphore::new((cores / 2).max(1)),
             decoy,
         })
     }
 
-    /// Checks a user and password (slowly, one check at a time).
-    pub async fn check(&self, user: &str, password: &str) -> bool {
-        let Ok(_permit) = self.checking.acquire().await else {
-            return false;
+    /// Checks a user and password from `source` (where known): refused at once where that
+    /// address is barred or has a check under way; a failure counts against it alone.
+    pub async fn check(&self, source: Option<IpAddr>, user: &str, password: &str) -> Checked {
+        let key = source.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        let now = Instant::now();
+        if let Err(b) = self.failures.check(&key, now) {
+            return Checked::Barred(b.retry_after);
+        }
+        let Some(_one) = self.in_flight.start(&[(&key, 1)]) else {
+            return Checked::Barred(Duration::from_secs(1));
+        };
+        let Ok(_permit) = self.hashing.acquire().await else {
+            return Checked::Wrong;
         };
         let user_ok = constant_time_eq(user.as_bytes(), self.user.as_bytes());
         let hash = if user_ok {
@@ -241,11 +273,14 @@ impl Guard {
         let pw_ok = tokio::task::spawn_blocking(move || hash.verify(&password))
             .await
             .unwrap_or(false);
-        let ok = user_ok && pw_ok;
-        if !ok {
-            tokio::time::sleep(FAILURE_PAUSE).await;
+        if user_ok && pw_ok {
+            self.failures.succeeded(&key);
+            return Checked::Right;
         }
-        ok
+        if let Some(n) = self.failures.failed(&key, Instant::now()) {
+            tracing::warn!(source = %key, failures = n, "failed dashboard sign-ins");
+        }
+        Checked::Wrong
     }
 
     /// A new session after a successful sign-in: its cookie value.
@@ -284,13 +319,13 @@ impl Guard {
             .is_some_and(|t| t.elapsed() < SESSION_TTL)
     }
 
-    /// Whether an `Authorization: Basic ...` value holds the right credentials.
-    pub(crate) async fn basic_ok(&self, header: &str) -> bool {
+    /// What an `Authorization: Basic ...` value from `source` comes to.
+    pub(crate) async fn basic(&self, source: Option<IpAddr>, header: &str) -> Checked {
         let Some(encoded) = header
             .strip_prefix("Basic ")
             .or_else(|| header.strip_prefix("basic "))
         else {
-            return false;
+            return Checked::Wrong;
         };
         let key: [u8; 32] = Sha256::digest(encoded.trim().as_bytes()).into();
         {
@@ -299,25 +334,26 @@ impl Guard {
                 .get(&key)
                 .is_some_and(|t| t.elapsed() < BASIC_CACHE_TTL)
             {
-                return true;
+                return Checked::Right;
             }
         }
         let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
-            return false;
+            return Checked::Wrong;
         };
         let Ok(text) = String::from_utf8(decoded) else {
-            return false;
+            return Checked::Wrong;
         };
         let Some((user, password)) = text.split_once(':') else {
-            return false;
+            return Checked::Wrong;
         };
-        if !self.check(user, password).await {
-            return false;
+        let checked = self.check(source, user, password).await;
+        if checked != Checked::Right {
+            return checked;
         }
         let mut cache = self.basic_ok.lock().unwrap_or_else(|p| p.into_inner());
         cache.retain(|_, t| t.elapsed() < BASIC_CACHE_TTL);
         cache.insert(key, Instant::now());
-        true
+        Checked::Right
     }
 }
 
@@ -463,10 +499,11 @@ mod tests {
     #[tokio::test]
     async fn sign_in_sessions_and_basic() {
         let g = Guard::new(&login("s3cret")).unwrap();
-        assert!(g.check("ops", "s3cret").await);
-        assert!(!g.check("ops", "wrong").await);
-        assert!(!g.check("admin", "s3cret").await);
-        assert!(!g.check("admin", "admin").await);
+        let me = Some(IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(g.check(me, "ops", "s3cret").await, Checked::Right);
+        assert_eq!(g.check(me, "ops", "wrong").await, Checked::Wrong);
+        assert_eq!(g.check(me, "admin", "s3cret").await, Checked::Wrong);
+        assert_eq!(g.check(me, "admin", "admin").await, Checked::Wrong);
 
         let t = g.open_session();
         assert_eq!(t.len(), 64);
@@ -484,11 +521,63 @@ mod tests {
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode("ops:nope")
         );
-        assert!(g.basic_ok(&good).await);
-        assert!(g.basic_ok(&good).await, "cached");
-        assert!(!g.basic_ok(&bad).await);
-        assert!(!g.basic_ok("Bearer x").await);
-        assert!(!g.basic_ok("Basic !!!").await);
+        assert_eq!(g.basic(me, &good).await, Checked::Right);
+        assert_eq!(g.basic(me, &good).await, Checked::Right, "cached");
+        assert_eq!(g.basic(me, &bad).await, Checked::Wrong);
+        assert_eq!(g.basic(me, "Bearer x").await, Checked::Wrong);
+        assert_eq!(g.basic(me, "Basic !!!").await, Checked::Wrong);
+    }
+
+    #[tokio::test]
+    async fn one_address_guessing_slows_no_one_else() {
+        let g = std::sync::Arc::new(Guard::new(&login("s3cret")).unwrap());
+        let attacker = Some(IpAddr::from([192, 0, 2, 66]));
+        let user = Some(IpAddr::from([192, 0, 2, 7]));
+        // How long a right sign-in takes on a quiet dashboard.
+        let t = Instant::now();
+        assert_eq!(g.check(user, "ops", "s3cret").await, Checked::Right);
+        let quiet = t.elapsed();
+
+        // Twenty guessers at once from one address.
+        let guessers: Vec<_> = (0..20)
+            .map(|i| {
+                let g = g.clone();
+                tokio::spawn(async move {
+                    let mut barred = 0;
+                    for j in 0..10 {
+                        if let Checked::Barred(_) =
+                            g.check(attacker, "ops", &format!("guess {i} {j}")).await
+                        {
+                            barred += 1;
+                        }
+                    }
+                    barred
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let t = Instant::now();
+        assert_eq!(g.check(user, "ops", "s3cret").await, Checked::Right);
+        let under_attack = t.elapsed();
+        let mut barred = 0;
+        for t in guessers {
+            barred += t.await.unwrap();
+        }
+        // Each guess of the attacker's waits for the one before it, and after five it waits
+        // outside, refused at once: at most one of its checks is ever ahead of the user's.
+        assert!(
+            barred >= 190,
+            "only {barred} of 200 guesses were refused at once"
+        );
+        assert!(
+            under_attack < quiet * 3 + Duration::from_millis(500),
+            "a sign-in took {under_attack:?} under attack, {quiet:?} quiet"
+        );
+        assert!(matches!(
+            g.check(attacker, "ops", "s3cret").await,
+            Checked::Barred(_)
+        ));
+        assert_eq!(g.check(user, "ops", "s3cret").await, Checked::Right);
     }
 
     #[test]

@@ -12,19 +12,22 @@
 //!
 //! Who may see what is decided in [`guard`] with [`super::auth`].
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Form, Query, Request, State};
+use axum::extract::{ConnectInfo, Form, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::{Json, Router};
 use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{self, Access};
+use super::auth::{self, Access, Checked};
 use super::{metrics, Monitor};
 
 const INDEX: &str = include_str!("assets/index.html");
@@ -68,8 +71,11 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) {
     let app = router(monitor, access);
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let drained = async {
         shutdown.cancelled().await;
         tokio::time::sleep(crate::roles::DRAIN_TIME).await;
@@ -107,8 +113,13 @@ async fn guard(State(web): State<Web>, req: Request, next: Next) -> Response {
         }
         Access::Login(g) => {
             let path = req.uri().path();
-            if is_public(path) || signed_in(g, req.headers()).await {
+            if is_public(path) {
                 return next.run(req).await;
+            }
+            match signed_in(g, req.headers(), source(&req)).await {
+                Checked::Right => return next.run(req).await,
+                Checked::Barred(wait) => return barred(wait),
+                Checked::Wrong => {}
             }
             if path.starts_with("/api/") {
                 return (
@@ -133,7 +144,26 @@ async fn guard(State(web): State<Web>, req: Request, next: Next) -> Response {
     }
 }
 
-async fn signed_in(g: &auth::Guard, headers: &HeaderMap) -> bool {
+/// The client's address, where the listener recorded it.
+fn source(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Too many failed sign-ins from this address: try again later.
+fn barred(wait: Duration) -> Response {
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        format!("too many failed sign-ins from your address; try again in {secs} s\n"),
+    )
+        .into_response()
+}
+
+/// A live session cookie, or HTTP Basic credentials that check.
+async fn signed_in(g: &auth::Guard, headers: &HeaderMap, source: Option<IpAddr>) -> Checked {
     let session = headers
         .get_all(header::COOKIE)
         .iter()
@@ -141,14 +171,14 @@ async fn signed_in(g: &auth::Guard, headers: &HeaderMap) -> bool {
         .filter_map(|h| auth::cookie(h, auth::COOKIE))
         .any(|t| g.session_ok(t));
     if session {
-        return true;
+        return Checked::Right;
     }
     match headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
     {
-        Some(basic) => g.basic_ok(basic).await,
-        None => false,
+        Some(basic) => g.basic(source, basic).await,
+        None => Checked::Wrong,
     }
 }
 
@@ -242,17 +272,36 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(web): State<Web>, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(web): State<Web>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let Access::Login(g) = &*web.access else {
         return Redirect::to("/").into_response();
     };
-    if !g.check(&f.user, &f.password).await {
-        tracing::warn!(user = ?f.user, "dashboard sign-in refused");
-        return (
-            StatusCode::UNAUTHORIZED,
-            login_html("Wrong user name or password."),
-        )
-            .into_response();
+    let source = client.map(|Extension(ConnectInfo(addr))| addr.ip());
+    match g.check(source, &f.user, &f.password).await {
+        Checked::Right => {}
+        Checked::Wrong => {
+            tracing::debug!(user = ?f.user, "dashboard sign-in refused");
+            return (
+                StatusCode::UNAUTHORIZED,
+                login_html("Wrong user name or password."),
+            )
+                .into_response();
+        }
+        Checked::Barred(wait) => {
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs.to_string())],
+                login_html(&format!(
+                    "Too many failed sign-ins from your address; try again in {secs} s."
+                )),
+            )
+                .into_response();
+        }
     }
     let token = g.open_session();
     tracing::info!(user = ?f.user, "dashboard sign-in");
