@@ -46,7 +46,30 @@ async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Response {
-    let mut s = tokio::time::timeout(WAIT, TcpStream::connect(addr))
+    request_from(None, addr, method, path, headers, body).await
+}
+
+/// [`request`] from the loopback address `from` (any of 127.0.0.0/8), where given: what
+/// the dashboard sees as another client's address.
+async fn request_from(
+    from: Option<&str>,
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    let connect = async {
+        match from {
+            None => TcpStream::connect(addr).await,
+            Some(ip) => {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind(format!("{ip}:0").parse().unwrap())?;
+                socket.connect(addr.parse().unwrap()).await
+            }
+        }
+    };
+    let mut s = tokio::time::timeout(WAIT, connect)
         .await
         .expect("connect in time")
         .expect("connect to the dashboard");
@@ -572,6 +595,56 @@ async fn with_a_login_everything_but_health_needs_signing_in() {
     assert_eq!(
         request(&web, "GET", "/api/servers", &with, "").await.status,
         401
+    );
+}
+
+#[tokio::test]
+async fn guessing_from_one_address_bars_it_and_no_one_else() {
+    let password = "correct horse battery";
+    let c = start_with(1, |o| {
+        o.web_login = Some(WebLogin {
+            user: "ops".into(),
+            password_hash: auth::hash_password_with(password, auth::MIN_ITERATIONS),
+        })
+    })
+    .await;
+    let web = web(&c);
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let attacker = Some("127.0.0.2");
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let body = format!("user=ops&password=guess{i}");
+        statuses.push(
+            request_from(attacker, &web, "POST", "/login", &form, &body)
+                .await
+                .status,
+        );
+    }
+    assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
+    assert!(statuses[5..].contains(&429), "{statuses:?}");
+    // The attacker's address is barred even with the right password, and told when to retry.
+    let right = "user=ops&password=correct+horse+battery";
+    let r = request_from(attacker, &web, "POST", "/login", &form, right).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    assert!(r.body.contains("try again in"), "{}", r.body);
+    // Another address signs in at once.
+    let t = std::time::Instant::now();
+    let r = request(&web, "POST", "/login", &form, right).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/")));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // So does HTTP Basic from another address; from the barred one it is 429 too.
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("ops:{password}"))
+    );
+    let auth = [("Authorization", basic.as_str())];
+    let r = request_from(attacker, &web, "GET", "/metrics", &auth, "").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(
+        request(&web, "GET", "/metrics", &auth, "").await.status,
+        200
     );
 }
 
