@@ -99,6 +99,13 @@ pub(crate) const FINISH_GRACE: Duration = Duration::from_secs(5);
 /// A connection silent this long is closed.
 const IDLE: Duration = Duration::from_secs(100);
 
+/// Answers that may wait for a client to read them.
+const QUEUE: usize = 64;
+
+/// How long a full queue may go without a frame leaving it before the client is cut as
+/// not reading.
+const STALL: Duration = Duration::from_secs(10);
+
 /// Reads commands from `stream` and answers each with `handler` until the peer closes,
 /// the handler closes, or `cut` is cancelled.
 pub(crate) async fn answer_loop<F>(
@@ -111,7 +118,7 @@ pub(crate) async fn answer_loop<F>(
 {
     let peer = stream.peer_addr().ok();
     let (rd, wr) = stream.into_split();
-    let outbox = Outbox::spawn(wr, 64, cut.clone());
+    let outbox = Outbox::spawn(wr, QUEUE, cut.clone());
     let mut frames = FramedRead::new(rd, FrameCodec::new(listener.max_frame));
     let mut level = Level::Original;
     let mut nth = 0u64;
@@ -143,6 +150,12 @@ pub(crate) async fn answer_loop<F>(
         if let Some(c) = answer {
             match c.to_frame_at(level) {
                 Some(frame) => {
+                    // A client that pipelines requests gets their answers at the pace it
+                    // reads them; only one that stops reading (nothing leaves its queue for
+                    // STALL) is cut.
+                    if outbox.queued() + 1 >= QUEUE && !outbox.wait_room(QUEUE / 2, STALL).await {
+                        break;
+                    }
                     let _ = outbox.send(frame);
                 }
                 // What the original level has no frame for: an ERROR, dropped.

@@ -107,3 +107,67 @@ async fn a_burst_keeps_its_order_and_answers_a_refusal_in_its_place() {
     }
     assert_eq!(c.store().pending_count("bob").await.unwrap(), 0);
 }
+
+/// Sends `n` `SYNC`s in one write, then reads every answer: they must all come, in order.
+async fn pipelined_syncs(addr: &str, n: usize) {
+    let raw = Raw::fishchat(addr).await;
+    let mut burst = Vec::new();
+    for i in 0..n {
+        burst.extend_from_slice(
+            &Command::Sync {
+                token: i.to_string(),
+            }
+            .to_frame(),
+        );
+    }
+    // Written while the answers are read: a client that reads may pipeline any number.
+    let (mut rd, mut wr) = raw.stream.into_split();
+    let writer = tokio::spawn(async move { wr.write_all(&burst).await.map(|_| wr) });
+    let mut got = 0;
+    let mut buf = Vec::new();
+    while got < n {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 64 * 1024];
+        let read = tokio::time::timeout(WAIT, rd.read(&mut chunk))
+            .await
+            .unwrap_or_else(|_| panic!("{addr}: {got} of {n} answers, then nothing"))
+            .unwrap();
+        assert!(read > 0, "{addr} closed after {got} of {n} answers");
+        buf.extend_from_slice(&chunk[..read]);
+        while buf.len() >= 4 {
+            let len = u32::from_be_bytes(buf[..4].try_into().unwrap()) as usize;
+            if buf.len() < 4 + len {
+                break;
+            }
+            let cmd = Command::from_body(&buf[4..4 + len]).unwrap();
+            buf.drain(..4 + len);
+            assert_eq!(
+                cmd,
+                Command::SyncDone {
+                    token: got.to_string()
+                },
+                "{addr}"
+            );
+            got += 1;
+        }
+    }
+    let _wr = writer.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_client_may_pipeline_a_thousand_syncs_to_every_role() {
+    let c = start(1).await;
+    let f = c.file().clone();
+    let mut roles = vec![
+        f.gateway.clone(),
+        f.router.clone(),
+        f.manager.clone(),
+        f.msg_servers[0].clone(),
+    ];
+    roles.extend(f.monitor.clone());
+    for addr in roles {
+        pipelined_syncs(&addr, 1000).await;
+    }
+    // More than a msg_server's whole queue (1024) in one go, too.
+    pipelined_syncs(&f.msg_servers[0], 5000).await;
+}

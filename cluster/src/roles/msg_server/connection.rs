@@ -140,6 +140,16 @@ pub(crate) async fn serve(
         // as the connection is open.
         Box::pin(dispatch::batch(&server, &mut peer, bodies)).await;
         frames.release();
+        // A client that pipelines requests gets their answers at the pace it reads them:
+        // the next batch waits for room rather than overflow the queue (which cuts a client
+        // as not reading). One that takes nothing for the dead-session time is cut.
+        let half = (peer.outbox.limit() / 2).max(1);
+        if end.is_none() && peer.outbox.queued() >= half && !peer.outbox.wait_room(half, idle).await
+        {
+            tracing::info!(conn = conn_id, peer = %addr, "client stopped reading its answers");
+            peer.outbox.cut();
+            break;
+        }
         match end {
             None | Some(Some(Ok(_))) => {}
             Some(None) => break,
