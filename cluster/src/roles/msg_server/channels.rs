@@ -61,7 +61,12 @@ pub(crate) fn check_secret(
             format!("this cluster needs its secret: {usage}"),
         )),
         Some(s) if !constant_time_eq(s.as_bytes(), want.as_bytes()) => {
-            tracing::warn!(server = %server.addr, peer = %peer.addr, "refused: wrong cluster secret");
+            // Summed per source address, at most a line a minute: one connection sending
+            // wrong secrets in a loop must not fill the disk with warnings.
+            let key = format!("secret:{}", peer.addr.ip());
+            if let Some(n) = server.client_errors.failed(&key, std::time::Instant::now()) {
+                tracing::warn!(server = %server.addr, peer = %peer.addr, refused = n, "refused: wrong cluster secret");
+            }
             Err(Reject::new(ErrorCode::Forbidden, "wrong cluster secret"))
         }
         Some(_) => Ok(()),

@@ -154,7 +154,10 @@ pub(crate) async fn serve(
             None | Some(Some(Ok(_))) => {}
             Some(None) => break,
             Some(Some(Err(FrameError::TooLong { len, max }))) => {
-                tracing::warn!(conn = conn_id, peer = %addr, len, max, "closing connection: frame too long");
+                let key = format!("too-long:{}", addr.ip());
+                if let Some(n) = server.client_errors.failed(&key, std::time::Instant::now()) {
+                    tracing::warn!(conn = conn_id, peer = %addr, len, max, closed = n, "closing connection: frame too long");
+                }
                 let reject = Reject::new(
                     ErrorCode::FrameTooLong,
                     format!("frame of {len} bytes is over the maximum of {max}; closing"),

@@ -37,6 +37,10 @@ pub(crate) struct Server {
     pub drop_reports: Budget,
     /// Password hashing and the limits on failed sign-ins.
     pub sign_ins: crate::auth::SignIns,
+    /// Client errors worth a warning (a wrong cluster secret, a frame too long), counted by
+    /// kind and source address so that each is logged at most once a minute, with how many
+    /// there were (only [`crate::auth::Limiter::failed`]'s count is used: nothing is barred).
+    pub client_errors: crate::auth::Limiter,
     next_conn_id: AtomicU64,
     pub started: Instant,
 }
@@ -58,6 +62,7 @@ impl Server {
             stats: Stats::new(topics_here),
             drop_reports: Budget::new(DROP_REPORTS_PER_SEC),
             sign_ins: crate::auth::SignIns::default(),
+            client_errors: crate::auth::Limiter::new(crate::auth::limiter::Policy::PER_ADDR),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
         }
