@@ -42,6 +42,11 @@ pub struct MsgServerConfig {
     pub client_queue: usize,
     /// The same for internal links (router, manager, monitor), which carry more.
     pub internal_queue: usize,
+    /// Bytes of frames that may wait for a client that is not reading: with frames of up to
+    /// `max_frame` each, a frame count alone would let one slow reader hold a gigabyte.
+    pub client_queue_bytes: usize,
+    /// The same for internal links.
+    pub internal_queue_bytes: usize,
     /// Who may use an id: `Auth` in the file, `--auth` on the command line.
     pub auth: crate::protocol::AuthPolicy,
     /// Who may make accounts: `Registration`, `--registration`.
@@ -58,6 +63,8 @@ impl Default for MsgServerConfig {
             monitor_beat: Duration::from_secs(5),
             client_queue: 1024,
             internal_queue: 256 * 1024,
+            client_queue_bytes: 16 * 1024 * 1024,
+            internal_queue_bytes: 256 * 1024 * 1024,
             auth: Default::default(),
             registration: Default::default(),
         }

@@ -1,9 +1,10 @@
 //! One connection's outgoing side: a writer task fed by an [`Outbox`].
 //!
 //! Every role reads in its own task and writes through an outbox, so a reader never waits
-//! on a socket write. The outbox is bounded by a frame count: a peer that stops reading
-//! fills it, and the next send cuts the connection instead of growing memory or blocking
-//! whoever is sending (a slow client never stalls anyone else).
+//! on a socket write. The outbox is bounded by a frame count and by the bytes those frames
+//! hold: a peer that stops reading fills it, and the next send cuts the connection instead
+//! of growing memory or blocking whoever is sending (a slow client never stalls anyone
+//! else).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -38,6 +39,9 @@ pub(crate) struct Outbox {
     tx: mpsc::UnboundedSender<Out>,
     queued: Arc<AtomicUsize>,
     limit: Arc<AtomicUsize>,
+    /// The bytes of the frames waiting, and how many may wait (no bound unless set).
+    bytes: Arc<AtomicUsize>,
+    byte_limit: Arc<AtomicUsize>,
     cut: CancellationToken,
 }
 
@@ -50,11 +54,20 @@ impl Outbox {
     {
         let (tx, rx) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(write_loop(writer, rx, queued.clone(), cut.clone()));
+        let bytes = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(write_loop(
+            writer,
+            rx,
+            queued.clone(),
+            bytes.clone(),
+            cut.clone(),
+        ));
         Outbox {
             tx,
             queued,
             limit: Arc::new(AtomicUsize::new(limit)),
+            bytes,
+            byte_limit: Arc::new(AtomicUsize::new(usize::MAX)),
             cut,
         }
     }
@@ -64,15 +77,26 @@ impl Outbox {
         if self.cut.is_cancelled() {
             return Err(SendError::Closed);
         }
-        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.limit.load(Ordering::Relaxed) {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
+        let len = frame.len();
+        let frames_before = self.queued.fetch_add(1, Ordering::AcqRel);
+        let bytes_before = self.bytes.fetch_add(len, Ordering::AcqRel);
+        // A frame bigger than the byte bound still goes where nothing waits before it.
+        let over_bytes = bytes_before > 0
+            && bytes_before.saturating_add(len) > self.byte_limit.load(Ordering::Relaxed);
+        if frames_before >= self.limit.load(Ordering::Relaxed) || over_bytes {
+            self.unqueue(len);
             self.cut.cancel();
             return Err(SendError::Full);
         }
         self.tx.send(Out::Frame(frame)).map_err(|_| {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
+            self.unqueue(len);
             SendError::Closed
         })
+    }
+
+    fn unqueue(&self, len: usize) {
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        self.bytes.fetch_sub(len, Ordering::AcqRel);
     }
 
     /// Writes what is queued, then closes the connection.
@@ -108,22 +132,34 @@ impl Outbox {
         self.limit.load(Ordering::Relaxed)
     }
 
-    /// Waits until fewer than `below` frames wait, so a sender of many frames (an inbox
-    /// replayed at login) goes at the pace of the reader instead of overflowing the
-    /// queue. `false` where the connection closed, or no frame left the queue for `stall`.
+    /// Raises or lowers how many bytes of frames may wait before the connection is cut.
+    pub(crate) fn set_byte_limit(&self, bytes: usize) {
+        self.byte_limit.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes of the frames waiting to be written.
+    pub fn queued_bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Waits until fewer than `below` frames wait, and under half the byte bound, so a
+    /// sender of many frames (an inbox replayed at login, answers to pipelined requests)
+    /// goes at the pace of the reader instead of overflowing the queue. `false` where the
+    /// connection closed, or nothing left the queue for `stall`.
     pub(crate) async fn wait_room(&self, below: usize, stall: std::time::Duration) -> bool {
-        let mut last = self.queued();
+        let half_bytes = self.byte_limit.load(Ordering::Relaxed) / 2;
+        let mut last = (self.queued(), self.queued_bytes());
         let mut since = tokio::time::Instant::now();
         loop {
-            let queued = self.queued();
-            if queued < below {
+            let now = (self.queued(), self.queued_bytes());
+            if now.0 < below && now.1 <= half_bytes {
                 return true;
             }
             if self.is_closed() {
                 return false;
             }
-            if queued < last {
-                last = queued;
+            if now.0 < last.0 || now.1 < last.1 {
+                last = now;
                 since = tokio::time::Instant::now();
             } else if since.elapsed() > stall {
                 return false;
@@ -157,6 +193,7 @@ async fn write_loop<W>(
     mut writer: W,
     mut rx: mpsc::UnboundedReceiver<Out>,
     queued: Arc<AtomicUsize>,
+    queued_bytes: Arc<AtomicUsize>,
     cut: CancellationToken,
 ) where
     W: AsyncWrite + Unpin + Send,
@@ -180,6 +217,7 @@ async fn write_loop<W>(
                 match next {
                     Out::Frame(frame) => {
                         queued.fetch_sub(1, Ordering::AcqRel);
+                        queued_bytes.fetch_sub(frame.len(), Ordering::AcqRel);
                         frames.push(frame);
                     }
                     Out::Close => {
@@ -286,5 +324,32 @@ mod tests {
         assert_eq!(result, Err(SendError::Full));
         assert!(cut.is_cancelled());
         assert_eq!(out.send(Bytes::from_static(b"x")), Err(SendError::Closed));
+    }
+
+    #[cfg(feature = "server")]
+    #[tokio::test]
+    async fn a_few_big_frames_fill_the_byte_bound() {
+        let (a, _b) = tokio::io::duplex(8);
+        let cut = CancellationToken::new();
+        let out = Outbox::spawn(a, 1000, cut.clone());
+        out.set_byte_limit(1000);
+        // One frame bigger than the bound goes where nothing waits before it.
+        out.send(Bytes::from(vec![0u8; 1500])).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let mut result = Ok(());
+        let mut sent = 0;
+        for _ in 0..100 {
+            result = out.send(Bytes::from(vec![1u8; 300]));
+            if result.is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        assert_eq!(result, Err(SendError::Full));
+        assert!(
+            sent <= 4,
+            "{sent} frames of 300 bytes queued under a bound of 1000"
+        );
+        assert!(cut.is_cancelled());
     }
 }

@@ -65,6 +65,7 @@ impl Role {
                 "SessionManagerServerList",
                 "Auth",
                 "Registration",
+                "ClientQueueBytes",
             ],
             Role::Router | Role::Manager => &["MsgServerList", "UUID"],
             Role::Monitor => &[
@@ -160,6 +161,9 @@ pub struct RoleFile {
     /// `"open"` or `"closed"` (msg_server).
     #[serde(rename = "Registration")]
     pub registration: Option<crate::protocol::Registration>,
+    /// Bytes of frames that may wait for a client that does not read (msg_server).
+    #[serde(rename = "ClientQueueBytes")]
+    pub client_queue_bytes: Option<usize>,
 }
 
 /// The original's `Redis` section, plus `Password` and `Prefix`.

@@ -23,6 +23,7 @@
 //! | `Store` | msg_server, router, manager | `"redis+mongo"`, `"redis"`, `"mongo"` or `"embedded"`; default: the backends configured |
 //! | `DataDir` | msg_server, router, manager | where the embedded store's file is (`Store: "embedded"` only) |
 //! | `Auth` | msg_server | who may use an id: `"open"` (anyone, as the original), `"claimed"` (an id with an account only after `LOGIN`; the default), `"required"` (every id needs an account) |
+//! | `ClientQueueBytes` | msg_server | bytes of frames that may wait for a client that does not read before it is cut (16 MiB) |
 //! | `Registration` | msg_server | who may make accounts: `"open"` (anyone, by `REGISTER`; the default) or `"closed"` (operators only) |
 //! | `WebListen` | monitor | the dashboard, e.g. `"127.0.0.1:30000"` (default: `Listen`'s host, port 30000) |
 //! | `Gateway`, `Router`, `Manager` | monitor | addresses of the other roles to show (optional) |
@@ -179,6 +180,9 @@ impl RoleFile {
                 )?,
                 auth: self.auth.unwrap_or(defaults.auth),
                 registration: self.registration.unwrap_or(defaults.registration),
+                client_queue_bytes: self
+                    .client_queue_bytes
+                    .unwrap_or(defaults.client_queue_bytes),
                 ..defaults
             },
             store: self.store()?,

@@ -99,8 +99,9 @@ pub(crate) const FINISH_GRACE: Duration = Duration::from_secs(5);
 /// A connection silent this long is closed.
 const IDLE: Duration = Duration::from_secs(100);
 
-/// Answers that may wait for a client to read them.
+/// Answers that may wait for a client to read them, and their bytes.
 const QUEUE: usize = 64;
+const QUEUE_BYTES: usize = 8 * 1024 * 1024;
 
 /// How long a full queue may go without a frame leaving it before the client is cut as
 /// not reading.
@@ -119,6 +120,7 @@ pub(crate) async fn answer_loop<F>(
     let peer = stream.peer_addr().ok();
     let (rd, wr) = stream.into_split();
     let outbox = Outbox::spawn(wr, QUEUE, cut.clone());
+    outbox.set_byte_limit(QUEUE_BYTES);
     let mut frames = FramedRead::new(rd, FrameCodec::new(listener.max_frame));
     let mut level = Level::Original;
     let mut nth = 0u64;

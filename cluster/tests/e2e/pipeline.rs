@@ -171,3 +171,23 @@ async fn a_reading_client_may_pipeline_a_thousand_syncs_to_every_role() {
     // More than a msg_server's whole queue (1024) in one go, too.
     pipelined_syncs(&f.msg_servers[0], 5000).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_is_cut_by_the_bytes_waiting_for_it() {
+    let c = start_with(1, |o| o.msg_server.client_queue_bytes = 1024 * 1024).await;
+    let addr = c.file().msg_servers[0].clone();
+    // bob logs in, then reads nothing more.
+    let mut bob = raw_login(&addr, "bob").await;
+    let alice = login(&c, 0, "alice").await;
+    // 100 frames of 100 KB: far under the frame count (1024), far over 1 MiB once the
+    // socket's own buffers are full.
+    let text = "x".repeat(100 * 1024);
+    for _ in 0..100 {
+        alice.sender().send_p2p("bob", &text).unwrap();
+    }
+    let mut alice = alice;
+    assert_eq!(alice.sync().await.unwrap(), None);
+    assert!(bob.closed().await, "bob, not reading, was not cut");
+    // Nothing is lost: what bob did not take waits in his inbox.
+    assert_eq!(c.store().pending_count("bob").await.unwrap(), 100);
+}

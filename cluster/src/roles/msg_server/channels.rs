@@ -79,6 +79,7 @@ pub(crate) fn make_internal(server: &Server, peer: &mut Peer) {
     if !peer.internal {
         peer.internal = true;
         peer.outbox.set_limit(server.cfg.internal_queue);
+        peer.outbox.set_byte_limit(server.cfg.internal_queue_bytes);
     }
 }
 

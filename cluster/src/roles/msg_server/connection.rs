@@ -101,6 +101,7 @@ pub(crate) async fn serve(
 ) {
     let (rd, wr) = stream.into_split();
     let outbox = Outbox::spawn(wr, server.cfg.client_queue, cut.clone());
+    outbox.set_byte_limit(server.cfg.client_queue_bytes);
     let mut frames = Frames::new(rd, FrameCodec::new(server.cfg.common.max_frame));
     let mut peer = Peer::new(conn_id, addr, outbox);
     let idle = server.cfg.scan_dead_session_timeout * 2;
