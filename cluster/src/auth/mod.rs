@@ -14,6 +14,22 @@ pub mod token;
 pub use limiter::Limiter;
 pub use password::{Busy, Passwords};
 
+/// The key a source address is counted under by every limit on what a client does: an IPv4
+/// address, or an IPv6 address's /64 (one host commonly holds a whole /64, so counting its
+/// addresses one by one would let it try without end).
+pub fn source_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 /// What a msg_server keeps for sign-ins: the hashing pool, the failure limits per id and
 /// per source address, and the password checks under way per key.
 pub struct SignIns {
@@ -86,6 +102,18 @@ impl Drop for Started {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_counts_as_itself_and_an_ipv6_one_by_its_64() {
+        let key = |a: &str| source_key(a.parse().unwrap());
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(
+            key("2001:db8:1:2:aaaa::1"),
+            key("2001:db8:1:2:bbbb:cccc:dddd:eeee")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
 
     #[test]
     fn one_check_per_id_at_a_time() {

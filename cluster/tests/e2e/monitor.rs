@@ -495,16 +495,21 @@ async fn pages_health_and_what_a_loopback_dashboard_refuses() {
     assert_eq!((r.status, r.header("location")), (303, Some("/")));
 }
 
-#[tokio::test]
-async fn with_a_login_everything_but_health_needs_signing_in() {
-    let password = "correct horse battery";
-    let c = start_with(1, |o| {
+/// A one-msg_server cluster whose dashboard signs in the user `ops` with `password`.
+async fn with_web_login(password: &str) -> TestCluster {
+    start_with(1, |o| {
         o.web_login = Some(WebLogin {
             user: "ops".into(),
             password_hash: auth::hash_password_with(password, auth::MIN_ITERATIONS),
         })
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn with_a_login_everything_but_health_needs_signing_in() {
+    let password = "correct horse battery";
+    let c = with_web_login(password).await;
     let web = web(&c);
 
     assert_eq!(get(&web, "/healthz").await.status, 200);
@@ -601,13 +606,7 @@ async fn with_a_login_everything_but_health_needs_signing_in() {
 #[tokio::test]
 async fn guessing_from_one_address_bars_it_and_no_one_else() {
     let password = "correct horse battery";
-    let c = start_with(1, |o| {
-        o.web_login = Some(WebLogin {
-            user: "ops".into(),
-            password_hash: auth::hash_password_with(password, auth::MIN_ITERATIONS),
-        })
-    })
-    .await;
+    let c = with_web_login(password).await;
     let web = web(&c);
     let form = [("Content-Type", "application/x-www-form-urlencoded")];
     let attacker = Some("127.0.0.2");

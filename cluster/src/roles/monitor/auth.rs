@@ -24,7 +24,7 @@ use pbkdf2::sha2::{Digest, Sha256};
 use rand::RngCore;
 
 use crate::auth::limiter::{Limiter, Policy};
-use crate::auth::InFlight;
+use crate::auth::{source_key, InFlight};
 use crate::config::WebLogin;
 
 /// The iterations [`hash_password`] uses: OWASP's 2023 advice for PBKDF2-HMAC-SHA256.
@@ -252,7 +252,7 @@ impl Guard {
     /// Checks a user and password from `source` (where known): refused at once where that
     /// address is barred or has a check under way; a failure counts against it alone.
     pub async fn check(&self, source: Option<IpAddr>, user: &str, password: &str) -> Checked {
-        let key = source.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        let key = source.map_or_else(|| "unknown".to_string(), source_key);
         let now = Instant::now();
         if let Err(b) = self.failures.check(&key, now) {
             return Checked::Barred(b.retry_after);

@@ -18,7 +18,7 @@ use super::login;
 use super::peer::{ConnId, Peer, Reject, Session};
 use super::server::Server;
 use crate::auth::limiter::Barred;
-use crate::auth::{token, Busy, Passwords};
+use crate::auth::{source_key, token, Busy, Passwords};
 use crate::protocol::account::{DeviceInfo, DeviceList};
 use crate::protocol::events::now_ms;
 use crate::protocol::{Channel, Command, ErrorCode, LevelFrames, Registration, SessionFilter};
@@ -282,7 +282,7 @@ async fn check_password(
 ) -> Result<String, Reject> {
     let now = Instant::now();
     let id_key = format!("id:{id}");
-    let addr_key = addr_key(peer.addr);
+    let addr_key = format!("addr:{}", source_key(peer.addr.ip()));
     server
         .sign_ins
         .per_addr
@@ -315,21 +315,6 @@ async fn check_password(
             note_failure(server, peer, id, &id_key, &addr_key);
             Err(failed())
         }
-    }
-}
-
-/// The key a source address's failures are counted under: an IPv4 address, or an IPv6
-/// address's /64 (one host commonly holds a whole /64).
-fn addr_key(addr: std::net::SocketAddr) -> String {
-    match addr.ip() {
-        std::net::IpAddr::V4(v4) => format!("addr:{v4}"),
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => format!("addr:{v4}"),
-            None => {
-                let s = v6.segments();
-                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
     }
 }
 
@@ -663,22 +648,5 @@ fn end_here(server: &Server, id: &str, which: &SessionFilter, spare: Option<Conn
         server.send(&s, &mut frames);
         let outbox = s.outbox.clone();
         tokio::spawn(async move { outbox.finish(END_GRACE).await });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::addr_key;
-
-    #[test]
-    fn an_address_counts_as_itself_and_an_ipv6_one_by_its_64() {
-        let key = |a: &str| addr_key(a.parse().unwrap());
-        assert_eq!(key("192.0.2.7:1234"), "addr:192.0.2.7");
-        assert_eq!(key("[::ffff:192.0.2.7]:1"), "addr:192.0.2.7");
-        assert_eq!(
-            key("[2001:db8:1:2:aaaa::1]:1"),
-            key("[2001:db8:1:2:bbbb:cccc:dddd:eeee]:2")
-        );
-        assert_ne!(key("[2001:db8:1:2::1]:1"), key("[2001:db8:1:3::1]:1"));
     }
 }

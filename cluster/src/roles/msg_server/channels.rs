@@ -63,7 +63,7 @@ pub(crate) fn check_secret(
         Some(s) if !constant_time_eq(s.as_bytes(), want.as_bytes()) => {
             // Summed per source address, at most a line a minute: one connection sending
             // wrong secrets in a loop must not fill the disk with warnings.
-            let key = format!("secret:{}", peer.addr.ip());
+            let key = format!("secret:{}", crate::auth::source_key(peer.addr.ip()));
             if let Some(n) = server.client_errors.failed(&key, std::time::Instant::now()) {
                 tracing::warn!(server = %server.addr, peer = %peer.addr, refused = n, "refused: wrong cluster secret");
             }

@@ -155,7 +155,7 @@ pub(crate) async fn serve(
             None | Some(Some(Ok(_))) => {}
             Some(None) => break,
             Some(Some(Err(FrameError::TooLong { len, max }))) => {
-                let key = format!("too-long:{}", addr.ip());
+                let key = format!("too-long:{}", crate::auth::source_key(addr.ip()));
                 if let Some(n) = server.client_errors.failed(&key, std::time::Instant::now()) {
                     tracing::warn!(conn = conn_id, peer = %addr, len, max, closed = n, "closing connection: frame too long");
                 }
